@@ -1,0 +1,343 @@
+"""The validated triangle-mesh container.
+
+A :class:`Mesh` is either *embedded* (vertex positions + faces) or *intrinsic* (faces + edge lengths,
+:meth:`Mesh.from_intrinsic`). Construction validates everything downstream relies on and raises
+``ValueError`` naming the offending indices:
+
+- wrong shapes or dtypes, an empty mesh (no vertices or no faces);
+- NaN/inf coordinates or edge lengths, non-positive lengths, violated triangle inequalities;
+- negative or out-of-range face indices, a face repeating a vertex, the same face twice;
+- degenerate (zero-area) faces;
+- edges shared by more than two faces (non-manifold edges).
+
+Two repairs are made, each with a warning, and recorded in ``Mesh.vertex_origin`` (for every vertex of
+the mesh, the index of the input vertex it came from) so that per-vertex data can be mapped:
+
+- unreferenced vertices are **dropped**;
+- a "bow-tie" vertex where several fans of faces touch is **split** into one vertex per fan.
+
+Faces of an orientable connected component are re-wound coherently (relative to its lowest-numbered
+face) when their winding is inconsistent, with a warning. Non-orientable components keep their
+winding. Disconnected meshes and meshes with boundary are fine.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import cached_property
+
+import numpy as np
+
+from .topology import (
+    Halfedges,
+    _fmt,
+    build_halfedges,
+    corner_fans,
+    face_components,
+    face_orientation,
+)
+
+#: faces whose area is below this fraction of (longest edge)^2 are degenerate
+DEGENERATE_RELATIVE_AREA = 1e-12
+
+
+def _as_faces(faces) -> np.ndarray:
+    arr = np.asarray(faces)
+    if arr.dtype == object or arr.dtype.kind not in "iuf":
+        raise ValueError(f"faces must be an integer array of shape (F, 3), got dtype {arr.dtype}")
+    if arr.ndim != 2 or arr.shape[1] != 3:
+        raise ValueError(f"faces must have shape (F, 3) (triangles), got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError("mesh has no faces")
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all() or (arr != np.round(arr)).any():
+            bad = np.flatnonzero(~np.isfinite(arr).all(1) | (arr != np.round(arr)).any(1))
+            raise ValueError(f"faces must hold integer vertex indices; faces {_fmt(bad)} do not")
+    return arr.astype(np.int64)
+
+
+def _check_indices(faces: np.ndarray, n_vertices: int) -> None:
+    neg = np.flatnonzero((faces < 0).any(1))
+    if len(neg):
+        raise ValueError(f"negative vertex indices in faces {_fmt(neg)}")
+    high = np.flatnonzero((faces >= n_vertices).any(1))
+    if len(high):
+        raise ValueError(
+            f"vertex indices out of range (the mesh has {n_vertices} vertices) in faces {_fmt(high)}"
+        )
+    rep = np.flatnonzero(
+        (faces[:, 0] == faces[:, 1]) | (faces[:, 1] == faces[:, 2]) | (faces[:, 0] == faces[:, 2])
+    )
+    if len(rep):
+        raise ValueError(f"degenerate faces repeat a vertex: faces {_fmt(rep)}")
+    key = np.sort(faces, axis=1)
+    key = key[np.lexsort(key.T[::-1])]
+    dup = np.flatnonzero((key[1:] == key[:-1]).all(axis=1))
+    if len(dup):
+        raise ValueError(f"duplicate faces (same three vertices twice): {_fmt(key[dup])}")
+
+
+def _triangle_areas(lengths: np.ndarray) -> np.ndarray:
+    """Areas from side lengths, Kahan's numerically stable Heron formula."""
+    s = np.sort(lengths, axis=1)[:, ::-1]
+    a, b, c = s[:, 0], s[:, 1], s[:, 2]
+    prod = (a + (b + c)) * (c - (a - b)) * (c + (a - b)) * (a + (b - c))
+    return 0.25 * np.sqrt(np.maximum(prod, 0.0))
+
+
+def _check_areas(lengths: np.ndarray) -> None:
+    area = _triangle_areas(lengths)
+    scale = lengths.max(axis=1) ** 2
+    bad = np.flatnonzero(area <= DEGENERATE_RELATIVE_AREA * scale)
+    if len(bad):
+        raise ValueError(f"degenerate (zero-area) faces: {_fmt(bad)}")
+
+
+class Mesh:
+    """A validated triangle mesh, embedded (``vertices``) or intrinsic (``edge_lengths`` only).
+
+    Parameters
+    ----------
+    vertices:
+        (N, 3) float array of positions.
+    faces:
+        (F, 3) integer array of vertex indices.
+
+    Attributes
+    ----------
+    vertices: (N, 3) float64 array, or ``None`` for an intrinsic mesh.
+    faces: (F, 3) int64 array.
+    edge_lengths: (F, 3) float64, ``edge_lengths[f, k]`` = length of the edge from ``faces[f, k]`` to
+        ``faces[f, (k + 1) % 3]``.
+    vertex_origin: (N,) int64, the input vertex each vertex came from (identity unless unreferenced
+        vertices were dropped or bow-tie vertices split).
+    """
+
+    def __init__(self, vertices, faces) -> None:
+        v = np.asarray(vertices)
+        if v.dtype == object or v.dtype.kind not in "iuf":
+            raise ValueError(f"vertices must be a float array of shape (N, 3), got dtype {v.dtype}")
+        if v.ndim != 2 or v.shape[1] != 3:
+            raise ValueError(f"vertices must have shape (N, 3), got shape {v.shape}")
+        if v.shape[0] == 0:
+            raise ValueError("mesh has no vertices")
+        v = v.astype(np.float64)
+        bad = np.flatnonzero(~np.isfinite(v).all(axis=1))
+        if len(bad):
+            raise ValueError(f"non-finite (NaN or inf) coordinates at vertices {_fmt(bad)}")
+        f = _as_faces(faces)
+        _check_indices(f, len(v))
+        lengths = np.linalg.norm(v[np.roll(f, -1, axis=1)] - v[f], axis=2)
+        _check_areas(lengths)
+        self._init(v, f, lengths, np.arange(len(v)))
+
+    @classmethod
+    def from_intrinsic(cls, faces, edge_lengths) -> Mesh:
+        """Abstract mesh from faces and lengths, ``edge_lengths[f, k]`` = |faces[f,k] faces[f,k+1]|.
+
+        The triangle inequality is checked per face (strictly: zero-area faces are refused), and an
+        edge shared by two faces must be given the same length in both (relative tolerance 1e-9).
+        """
+        f = _as_faces(faces)
+        lengths = np.asarray(edge_lengths, dtype=np.float64)
+        if lengths.shape != f.shape:
+            raise ValueError(
+                f"edge_lengths must have the shape of faces {f.shape}, got {lengths.shape}"
+            )
+        bad = np.flatnonzero(~np.isfinite(lengths).all(1) | (lengths <= 0).any(1))
+        if len(bad):
+            raise ValueError(f"edge lengths must be finite and positive; faces {_fmt(bad)} are not")
+        n = int(f.max()) + 1
+        _check_indices(f, n)
+        s = lengths.sum(axis=1, keepdims=True)
+        bad = np.flatnonzero((2 * lengths >= s).any(1))
+        if len(bad):
+            raise ValueError(f"triangle inequality violated (or equality) in faces {_fmt(bad)}")
+        _check_areas(lengths)
+        mesh = cls.__new__(cls)
+        mesh._init(None, f, lengths, np.arange(n))
+        he = mesh.halfedges
+        h = np.flatnonzero(he.twin > np.arange(len(he.twin)))
+        l_flat = mesh.edge_lengths.reshape(-1)
+        a, b = l_flat[h], l_flat[he.twin[h]]
+        bad = h[np.abs(a - b) > 1e-9 * np.maximum(a, b)]
+        if len(bad):
+            raise ValueError(
+                "inconsistent edge lengths: the same edge has different lengths in its two faces, "
+                f"e.g. edges {_fmt(he.edges[he.edge[bad]])}"
+            )
+        return mesh
+
+    # ------------------------------------------------------------------ construction helpers
+    def _init(self, vertices, faces, lengths, origin) -> None:
+        n = len(origin)
+        used = np.zeros(n, dtype=bool)
+        used[faces.reshape(-1)] = True
+        if not used.all():
+            unused = np.flatnonzero(~used)
+            warnings.warn(
+                f"dropping {len(unused)} unreferenced vertices: {_fmt(unused)}", stacklevel=3
+            )
+            remap = np.cumsum(used) - 1
+            faces = remap[faces]
+            origin = origin[used]
+            if vertices is not None:
+                vertices = vertices[used]
+            n = int(used.sum())
+        he = build_halfedges(faces, n)
+        faces, origin, vertices, he = _split_bowties(faces, origin, vertices, he)
+        sign, orientable = face_orientation(he, len(faces))
+        if (sign < 0).any():
+            flip = np.flatnonzero(sign < 0)
+            warnings.warn(
+                f"re-winding {len(flip)} faces of orientable components whose winding was "
+                f"inconsistent: {_fmt(flip)}",
+                stacklevel=3,
+            )
+            faces = faces.copy()
+            faces[flip] = faces[flip][:, ::-1]
+            lengths = lengths.copy()
+            # reversing (a, b, c) -> (c, b, a): edge k of the new face is edge (1 - k) % 3 reversed
+            lengths[flip] = lengths[flip][:, [1, 0, 2]]
+            he = build_halfedges(faces, n)
+        self.vertices = vertices
+        self.faces = faces
+        self.edge_lengths = lengths
+        self.vertex_origin = origin
+        self.halfedges: Halfedges = he
+        self._face_orientable = orientable
+
+    # ------------------------------------------------------------------ basic properties
+    @property
+    def n_vertices(self) -> int:
+        return len(self.vertex_origin)
+
+    @property
+    def n_faces(self) -> int:
+        return len(self.faces)
+
+    @property
+    def n_edges(self) -> int:
+        return self.halfedges.n_edges
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.vertices is not None
+
+    @property
+    def edges(self) -> np.ndarray:
+        """(E, 2) undirected edges, lower index first."""
+        return self.halfedges.edges
+
+    @cached_property
+    def boundary_vertex_mask(self) -> np.ndarray:
+        mask = np.zeros(self.n_vertices, dtype=bool)
+        mask[self.edges[self.halfedges.boundary_edge_mask].reshape(-1)] = True
+        return mask
+
+    @property
+    def n_boundary_edges(self) -> int:
+        return int(self.halfedges.boundary_edge_mask.sum())
+
+    @property
+    def is_closed(self) -> bool:
+        return self.n_boundary_edges == 0
+
+    @property
+    def euler_characteristic(self) -> int:
+        return self.n_vertices - self.n_edges + self.n_faces
+
+    @cached_property
+    def face_component(self) -> np.ndarray:
+        """(F,) connected-component label of every face."""
+        return face_components(self.halfedges, self.n_faces)
+
+    @property
+    def n_components(self) -> int:
+        return int(self.face_component.max()) + 1
+
+    @property
+    def is_orientable(self) -> bool:
+        return bool(self._face_orientable.all())
+
+    @cached_property
+    def n_boundary_loops(self) -> int:
+        """Number of boundary loops (boundary edges linked at shared boundary vertices)."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        be = self.edges[self.halfedges.boundary_edge_mask]
+        if len(be) == 0:
+            return 0
+        verts, inv = np.unique(be.reshape(-1), return_inverse=True)
+        inv = inv.reshape(-1, 2)
+        g = coo_matrix((np.ones(len(inv)), (inv[:, 0], inv[:, 1])), shape=(len(verts),) * 2)
+        return int(connected_components(g, directed=False)[0])
+
+    @property
+    def genus(self) -> int:
+        """Genus of a connected orientable mesh; the non-orientable genus (number of cross-caps)
+        of a connected non-orientable one, from chi = 2 - 2g - b (resp. 2 - k - b).
+
+        For a disconnected mesh the sum over components is returned.
+        """
+        chi = self.euler_characteristic
+        b = self.n_boundary_loops
+        c = self.n_components
+        if self.is_orientable:
+            return (2 * c - chi - b) // 2
+        return 2 * c - chi - b
+
+    def face_areas(self) -> np.ndarray:
+        return _triangle_areas(self.edge_lengths)
+
+    def mean_edge_length(self) -> float:
+        l_flat = self.edge_lengths.reshape(-1)
+        first = self.halfedges.twin < np.arange(len(l_flat))  # count every edge once
+        return float(l_flat[~first].mean())
+
+    def __repr__(self) -> str:
+        kind = "embedded" if self.is_embedded else "intrinsic"
+        return (
+            f"Mesh({kind}, vertices={self.n_vertices}, faces={self.n_faces}, edges={self.n_edges}, "
+            f"boundary_edges={self.n_boundary_edges}, orientable={self.is_orientable})"
+        )
+
+    def rotated(self, rotation: np.ndarray) -> Mesh:
+        """The same mesh with positions rotated by a (3, 3) matrix (``x -> R x``)."""
+        if not self.is_embedded:
+            raise ValueError("an intrinsic mesh has no positions to rotate")
+        r = np.asarray(rotation, dtype=np.float64)
+        if r.shape != (3, 3):
+            raise ValueError(f"rotation must be a (3, 3) matrix, got shape {r.shape}")
+        return Mesh(self.vertices @ r.T, self.faces)
+
+
+def _split_bowties(faces, origin, vertices, he: Halfedges):
+    """Split vertices where several fans of faces touch into one vertex per fan (warns)."""
+    n = len(origin)
+    n_fans, fans = corner_fans(he)
+    if n_fans == n:  # every vertex has exactly one fan
+        return faces, origin, vertices, he
+    corner_vertex = faces.reshape(-1)
+    pair_key = np.unique(corner_vertex * np.int64(n_fans) + fans)
+    pairs = np.stack([pair_key // n_fans, pair_key % n_fans], axis=1)
+    # the first fan of each vertex keeps the index; further fans get new vertices
+    first = np.ones(len(pairs), dtype=bool)
+    first[1:] = pairs[1:, 0] != pairs[:-1, 0]
+    extra = pairs[~first]
+    warnings.warn(
+        f"splitting {len(np.unique(extra[:, 0]))} non-manifold (bow-tie) vertices into one vertex "
+        f"per fan: vertices {_fmt(np.unique(extra[:, 0]))}",
+        stacklevel=4,
+    )
+    new_index = np.empty(len(pairs), dtype=np.int64)
+    new_index[first] = pairs[first, 0]
+    new_index[~first] = n + np.arange(len(extra))
+    # map every corner to its (vertex, fan) pair
+    pos = np.searchsorted(pair_key, corner_vertex * np.int64(n_fans) + fans)
+    faces = new_index[pos].reshape(-1, 3)
+    origin = np.concatenate([origin, origin[extra[:, 0]]])
+    if vertices is not None:
+        vertices = np.concatenate([vertices, vertices[extra[:, 0]]])
+    return faces, origin, vertices, build_halfedges(faces, len(origin))
