@@ -69,6 +69,7 @@ def random_gauge(n: int, seed: int, flips: bool = False, dtype=torch.float64):
 
 
 def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    a, b = a.detach(), b.detach()
     return float((a - b).norm() / max(float(b.norm()), 1e-300))
 
 

@@ -1,0 +1,29 @@
+"""Gauge-equivariant layers: kernel spaces, GemConv, nonlinearities, norms, pooling, blocks."""
+
+from .blocks import GemResBlock
+from .gem_conv import GemConv
+from .kernels import KernelTerm, kernel_matrix, kernel_terms, n_kernel_params
+from .linear import EquivariantLinear
+from .nonlinearities import (
+    GatedNonlinearity,
+    NormNonlinearity,
+    RegularNonlinearity,
+    regular_nonlinearity_error,
+)
+from .norms import GaugeBatchNorm, GaugeLayerNorm
+
+__all__ = [
+    "EquivariantLinear",
+    "GatedNonlinearity",
+    "GaugeBatchNorm",
+    "GaugeLayerNorm",
+    "GemConv",
+    "GemResBlock",
+    "KernelTerm",
+    "NormNonlinearity",
+    "RegularNonlinearity",
+    "kernel_matrix",
+    "kernel_terms",
+    "n_kernel_params",
+    "regular_nonlinearity_error",
+]
