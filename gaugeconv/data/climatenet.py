@@ -20,8 +20,9 @@ Fields of every graph (besides the icosphere's gauge-graph fields, identical in 
 
 - ``x`` (N, C): the variables, normalised when ``stats`` are given (channel order = ``variables``);
 - ``y`` (N,) long: label (0 background, 1 tropical cyclone, 2 atmospheric river);
-- ``wind`` (N, 2): raw (U850, V850), eastward and northward components in m/s;
-- ``wind_gauge`` (N, 2): the same wind vector in the vertex's gauge frame (an order-1 feature; divided
+- ``wind`` (N, 2), when U850 and V850 are among the variables: raw (U850, V850), the eastward and
+  northward components in m/s;
+- ``wind_gauge`` (N, 2), likewise: the same wind vector in the vertex's gauge frame (an order-1 feature; divided
   by ``stats.wind_rms`` when stats are given);
 - ``east``, ``north`` (N, 3): the local east and north unit vectors (3-D) at every vertex.
 """

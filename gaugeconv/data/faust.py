@@ -9,12 +9,10 @@ The standard split (Masci et al. 2015, Monti et al. 2017, GEM-CNN): ``000``-``07
 
 Fields of every graph (besides the gauge-graph fields and ``face``):
 
-==============  =========  =================================================================
-``y_corr``      (N,) long  template vertex index of each vertex (``arange(6890)`` for FAUST)
-``y``           (N,) long  the same tensor (the training target)
-``vertex_origin``(N,) long file vertex of each graph vertex (identity for clean files)
-``registration`` int       registration number (0..99)
-==============  =========  =================================================================
+- ``y_corr`` (N,) long: template vertex index of each vertex (``arange(6890)`` for FAUST);
+- ``y`` (N,) long: the same tensor (the training target);
+- ``vertex_origin`` (N,) long: file vertex of each graph vertex (identity for clean files);
+- ``registration`` (int): registration number 0..99.
 """
 
 from __future__ import annotations
