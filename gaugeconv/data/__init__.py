@@ -1,5 +1,70 @@
-"""Dataset loaders (real formats, user-given paths) and synthetic generators."""
+"""Dataset loaders (real formats, user-given paths) and synthetic generators.
 
+Real data sets are never downloaded: loaders read the original files from a folder you give.
+
+=========================  =====================================================================
+``FAUST``                  FAUST registrations ``tr_reg_XXX.ply``, correspondence targets
+``MaronHumanSeg``          Maron et al. 2017 human segmentation (``.off`` + per-face labels)
+``MeshCNNHumanSeg``        MeshCNN's ``human_seg`` (``.obj`` + per-edge ``.eseg``/``.seseg``)
+``SyntheticShapes``        deformed spot/bunny with part and correspondence labels (default data)
+``ClimateNetIcosphere``    ClimateNet netCDF resampled onto an icosphere
+``UgscnnClimate``          ugscnn's preprocessed level-5 ``.npz`` climate files
+``write_synthetic_climatenet``  synthetic ClimateNet-format netCDF files (default data)
+=========================  =====================================================================
+"""
+
+from .climatenet import (
+    ALL_VARIABLES,
+    DEFAULT_VARIABLES,
+    ChannelStats,
+    ClimateNetIcosphere,
+    ClimateSnapshot,
+    compute_stats,
+    read_climatenet,
+)
+from .dataset import GraphDataset, mesh_graph
+from .faust import FAUST, faust_registration_files
+from .human_seg import MaronHumanSeg, MeshCNNHumanSeg, maron_file_pairs
+from .labels import meshcnn_edges, vote_vertex_labels
 from .shipped import MESH_DIR, SHIPPED_MESHES, shipped_mesh_path
+from .sphere_grid import LatLonResampler, east_north, latlon_of, tangent_components
+from .synthetic_climate import synthetic_snapshot, write_synthetic_climatenet
+from .synthetic_shapes import SyntheticShapes, deformed_sample, template
+from .template_parts import geodesic_partition
+from .ugscnn import UGSCNN_CHANNELS, UgscnnClimate, load_ugscnn_npz, read_ugscnn_mesh
 
-__all__ = ["MESH_DIR", "SHIPPED_MESHES", "shipped_mesh_path"]
+__all__ = [
+    "ALL_VARIABLES",
+    "DEFAULT_VARIABLES",
+    "FAUST",
+    "MESH_DIR",
+    "SHIPPED_MESHES",
+    "UGSCNN_CHANNELS",
+    "ChannelStats",
+    "ClimateNetIcosphere",
+    "ClimateSnapshot",
+    "GraphDataset",
+    "LatLonResampler",
+    "MaronHumanSeg",
+    "MeshCNNHumanSeg",
+    "SyntheticShapes",
+    "UgscnnClimate",
+    "compute_stats",
+    "deformed_sample",
+    "east_north",
+    "faust_registration_files",
+    "geodesic_partition",
+    "latlon_of",
+    "load_ugscnn_npz",
+    "maron_file_pairs",
+    "mesh_graph",
+    "meshcnn_edges",
+    "read_climatenet",
+    "read_ugscnn_mesh",
+    "shipped_mesh_path",
+    "synthetic_snapshot",
+    "tangent_components",
+    "template",
+    "vote_vertex_labels",
+    "write_synthetic_climatenet",
+]
