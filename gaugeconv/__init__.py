@@ -4,17 +4,32 @@ Geometry (meshes -> gauge graphs), gauge-equivariant layers (GEM-CNN for SO(2) a
 icosahedral chart CNN and convolutions on the Möbius strip.
 """
 
-from . import shapes
+from . import data, features, groups, models, nn, shapes
+from .features import invariant_features, xyz_features
 from .geometry import GEOMETRY_VERSION, Mesh, load_mesh
 from .graph import check_gauge_graph, gauge_graph
+from .hierarchy import mesh_hierarchy
+from .models import GemResNet
+from .nn import GemConv, GemResBlock
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GEOMETRY_VERSION",
+    "GemConv",
+    "GemResBlock",
+    "GemResNet",
     "Mesh",
     "check_gauge_graph",
+    "data",
+    "features",
     "gauge_graph",
+    "groups",
+    "invariant_features",
     "load_mesh",
+    "mesh_hierarchy",
+    "models",
+    "nn",
     "shapes",
+    "xyz_features",
 ]

@@ -12,8 +12,10 @@ from gaugeconv.groups.so2 import transport
 
 
 def _complex(x, n):
-    return torch.complex(x[..., 0], torch.zeros_like(x[..., 0])) if n == 0 else torch.complex(
-        x[..., 2 * n - 1], x[..., 2 * n]
+    return (
+        torch.complex(x[..., 0], torch.zeros_like(x[..., 0]))
+        if n == 0
+        else torch.complex(x[..., 2 * n - 1], x[..., 2 * n])
     )
 
 
@@ -50,7 +52,9 @@ def naive_gem(conv, x, graph):
                     out[:, :, 2 * m].index_add_(0, i, contrib.imag.to(torch.complex128))
     for m_str, s in conv.self_weights.items():
         m = int(m_str)
-        coef = torch.complex(s[0].double(), s[1].double() if s.shape[0] == 2 else torch.zeros_like(s[0]).double())
+        coef = torch.complex(
+            s[0].double(), s[1].double() if s.shape[0] == 2 else torch.zeros_like(s[0]).double()
+        )
         z = _complex(x, m).to(torch.complex128) @ coef
         if m == 0:
             out[:, :, 0] += z.real

@@ -76,7 +76,9 @@ def test_negative_controls_fail(bunny):
     g0.edge_transport = torch.zeros_like(graph.edge_transport)
     g1 = transform_graph(graph, alpha)
     g1.edge_transport = torch.zeros_like(graph.edge_transport)
-    err = relative_error(conv(transform_features(x, alpha), g1), transform_features(conv(x, g0), alpha))
+    err = relative_error(
+        conv(transform_features(x, alpha), g1), transform_features(conv(x, g0), alpha)
+    )
     assert err > 0.1
     # 2. a wrong transformation law for the features (rotate the wrong way)
     wrong = lambda x, a, f: transform_features(x, -a, f)  # noqa: E731
@@ -93,7 +95,9 @@ def test_gem_conv_computes_the_documented_formula(group, config, bunny):
     L_in, L_out, band, rings = config
     mesh = bunny if group == "SO2" else shapes.mobius_strip(30, 7)
     graph = gauge_graph(mesh, dtype=torch.float64)
-    conv = randomise(GemConv(3, 4, L_in, L_out, group=group, band_limit=band, n_rings=rings).double())
+    conv = randomise(
+        GemConv(3, 4, L_in, L_out, group=group, band_limit=band, n_rings=rings).double()
+    )
     conv.chunk_slots = 300  # many chunks
     x = torch.randn(mesh.n_vertices, 3, 2 * L_in + 1, dtype=torch.float64)
     torch.testing.assert_close(conv(x, graph), naive_gem(conv, x, graph), atol=1e-12, rtol=0)
@@ -125,7 +129,11 @@ def test_operator_cache_never_stale(bunny):
 
 def scalar_model(group):
     return torch.nn.ModuleList(
-        [GemConv(1, 4, 0, 2, group=group), GemConv(4, 4, 2, 2, group=group), GemConv(4, 2, 2, 0, group=group)]
+        [
+            GemConv(1, 4, 0, 2, group=group),
+            GemConv(4, 4, 2, 2, group=group),
+            GemConv(4, 2, 2, 0, group=group),
+        ]
     )
 
 

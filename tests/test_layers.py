@@ -54,7 +54,10 @@ def test_negative_control_bias_on_vector_part_breaks_equivariance():
     x = torch.randn(300, 4, 3, dtype=torch.float64)
     alpha, _ = random_gauge(300, 2)
     buggy = lambda x: lin(x) + 0.5  # noqa: E731 - bias on every component
-    assert relative_error(buggy(transform_features(x, alpha)), transform_features(buggy(x), alpha)) > 0.1
+    assert (
+        relative_error(buggy(transform_features(x, alpha)), transform_features(buggy(x), alpha))
+        > 0.1
+    )
 
 
 def test_regular_nonlinearity_error_vs_samples():
@@ -70,7 +73,12 @@ def test_regular_nonlinearity_error_vs_samples():
     assert relative_error(nl(rotate(x, grid)), rotate(nl(x), grid)) < 1e-12
     flips = torch.ones(200, dtype=torch.bool)
     zero = torch.zeros(200, dtype=torch.float64)
-    assert relative_error(nl(transform_features(x, zero, flips)), transform_features(nl(x), zero, flips)) < 1e-12
+    assert (
+        relative_error(
+            nl(transform_features(x, zero, flips)), transform_features(nl(x), zero, flips)
+        )
+        < 1e-12
+    )
     # identity function: synthesis/analysis is exact on band-limited signals
     assert relative_error(RegularNonlinearity(2, 7, fn=lambda t: t).double()(x), x) < 1e-12
     with pytest.raises(ValueError, match="num_samples"):
@@ -88,7 +96,10 @@ def test_block_and_model_exactly_equivariant(group, mesh_name, nonlinearity, nor
     x = torch.randn(mesh.n_vertices, 3, 3, dtype=torch.float64)
     kw = {"group": group, "nonlinearity": nonlinearity, "norm": norm}
     block = randomise(GemResBlock(3, 5, 1, 2, **kw), 0.3).double().train()
-    err = relative_error(block(transform_features(x, alpha, flip), g2), transform_features(block(x, graph), alpha, flip))
+    err = relative_error(
+        block(transform_features(x, alpha, flip), g2),
+        transform_features(block(x, graph), alpha, flip),
+    )
     assert err < 1e-9
     model = randomise(GemResNet(3, 4, in_order=1, width=6, n_blocks=3, **kw), 0.3).double().eval()
     y = model(x, graph)
@@ -98,7 +109,10 @@ def test_block_and_model_exactly_equivariant(group, mesh_name, nonlinearity, nor
     g32 = gauge_graph(mesh)
     y32 = model32(x.float(), g32)
     g32b = transform_graph(g32, alpha.float(), flip)
-    assert relative_error(model32(transform_features(x.float(), alpha.float(), flip), g32b), y32) < 1e-5
+    assert (
+        relative_error(model32(transform_features(x.float(), alpha.float(), flip), g32b), y32)
+        < 1e-5
+    )
 
 
 def test_model_with_sampled_nonlinearity_is_approximately_equivariant(bunny):
@@ -108,7 +122,9 @@ def test_model_with_sampled_nonlinearity_is_approximately_equivariant(bunny):
     g2 = transform_graph(graph, alpha)
     errs = []
     for n in (7, 31):
-        model = randomise(GemResNet(3, 4, in_order=1, width=6, nonlinearity="regular", num_samples=n), 0.3)
+        model = randomise(
+            GemResNet(3, 4, in_order=1, width=6, nonlinearity="regular", num_samples=n), 0.3
+        )
         model = model.double().eval()
         errs.append(relative_error(model(transform_features(x, alpha), g2), model(x, graph)))
     assert errs[0] > 1e-6  # measurably not exact ...
@@ -127,7 +143,9 @@ def test_model_invariant_to_rotating_the_mesh(spot):
     for seed in range(3):
         rotated = spot.rotated(random_rotation(seed))
         gr = gauge_graph(rotated, dtype=torch.float64)
-        torch.testing.assert_close(invariant_features(gr), invariant_features(g), atol=1e-12, rtol=0)
+        torch.testing.assert_close(
+            invariant_features(gr), invariant_features(g), atol=1e-12, rtol=0
+        )
         assert relative_error(model(invariant_features(gr), gr), y) < 1e-10
     # the raw-XYZ input is not rotation invariant (negative control)
     xyz_model = randomise(GemResNet(3, 5, in_order=0, width=6), 0.3).double().eval()
@@ -139,7 +157,9 @@ def test_invariant_features_on_a_sphere():
     g = gauge_graph(shapes.icosphere(3), dtype=torch.float64)
     x = invariant_features(g)
     assert x.shape == (g.num_nodes, 3, 3)
-    torch.testing.assert_close(x[:, 1, 0], torch.ones(g.num_nodes, dtype=torch.float64), atol=1e-12, rtol=0)
+    torch.testing.assert_close(
+        x[:, 1, 0], torch.ones(g.num_nodes, dtype=torch.float64), atol=1e-12, rtol=0
+    )
     assert (x[:, 0, 0] > 0.99).all()  # d . n = 1 on the unit sphere (outward normals)
     assert (x[:, 0, 1:].abs() < 0.05).all()  # almost no tangential offset
     assert ((x[:, 2, 0] - 1).abs() < 0.05).all()  # curvature 1 / R

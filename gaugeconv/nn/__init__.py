@@ -11,6 +11,7 @@ from .nonlinearities import (
     regular_nonlinearity_error,
 )
 from .norms import GaugeBatchNorm, GaugeLayerNorm
+from .pooling import MeshPool, MeshUnpool
 
 __all__ = [
     "EquivariantLinear",
@@ -20,6 +21,8 @@ __all__ = [
     "GemConv",
     "GemResBlock",
     "KernelTerm",
+    "MeshPool",
+    "MeshUnpool",
     "NormNonlinearity",
     "RegularNonlinearity",
     "kernel_matrix",

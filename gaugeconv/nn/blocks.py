@@ -75,7 +75,11 @@ class GemResBlock(nn.Module):
             if same
             else EquivariantLinear(in_channels, out_channels, in_order, out_order, group=group)
         )
-        self.act2 = nn.Identity() if last else make_nonlinearity(nonlinearity, out_channels, out_order, num_samples)
+        self.act2 = (
+            nn.Identity()
+            if last
+            else make_nonlinearity(nonlinearity, out_channels, out_order, num_samples)
+        )
 
     def forward(self, x, graph):
         y = self.act1(self.norm1(self.conv1(x, graph)))

@@ -60,7 +60,11 @@ class EquivariantLinear(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 3 or x.shape[1] != self.in_channels or x.shape[2] != feature_dim(self.in_order):
+        if (
+            x.dim() != 3
+            or x.shape[1] != self.in_channels
+            or x.shape[2] != feature_dim(self.in_order)
+        ):
             raise ValueError(
                 f"x must have shape (N, {self.in_channels}, {feature_dim(self.in_order)}), "
                 f"got {tuple(x.shape)}"

@@ -66,7 +66,9 @@ class GaugeLayerNorm(nn.Module):
         if order_of(x.shape[-1]) != self.order:
             raise ValueError(f"expected order {self.order} features, got {x.shape[-1]} components")
         s, v = _split(x)
-        s = (s - s.mean(1, keepdim=True)) / torch.sqrt(s.var(1, unbiased=False, keepdim=True) + self.eps)
+        s = (s - s.mean(1, keepdim=True)) / torch.sqrt(
+            s.var(1, unbiased=False, keepdim=True) + self.eps
+        )
         s = s * self.weight[:, 0] + self.bias
         if v is None:
             return s[..., None]

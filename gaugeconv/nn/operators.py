@@ -225,7 +225,9 @@ def _chunk(start, stop, nodes, dmax, deg, row_start, src_pos, slot, coeff_e) -> 
     d = deg[nodes]
     first = torch.cumsum(d, 0) - d
     local = torch.repeat_interleave(torch.arange(nc, device=device), d)
-    edges = (row_start[nodes] - first).repeat_interleave(d) + torch.arange(int(d.sum()), device=device)
+    edges = (row_start[nodes] - first).repeat_interleave(d) + torch.arange(
+        int(d.sum()), device=device
+    )
     cell = local * dmax + slot[edges]  # (node, neighbour slot) of every edge
     neighbours = torch.zeros(nc * dmax, dtype=torch.long, device=device)
     neighbours[cell] = src_pos[edges]

@@ -1,0 +1,74 @@
+"""Multi-scale gauge graphs: one gauge graph per level plus the pooling maps between levels."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch_geometric.data import Data
+
+from .geometry.hierarchy import build_levels
+from .geometry.intrinsic import one_ring_edges, vertex_fans
+from .geometry.mesh import Mesh
+from .graph import gauge_graph
+
+
+class LevelGraph(Data):
+    """Gauge graph of a coarse level, with ``pool_index`` (2, N_fine): row 0 a vertex of the finer
+    level, row 1 the coarse vertex it pools to (local indices), and the transports between them.
+    Batches correctly with PyG: the two rows are offset by the fine and coarse vertex counts."""
+
+    def __inc__(self, key, value, *args, **kwargs):
+        if key == "pool_index":
+            return torch.tensor([[self.num_fine_nodes], [self.num_nodes]])
+        return super().__inc__(key, value, *args, **kwargs)
+
+
+def mesh_hierarchy(
+    mesh: Mesh, n_levels: int, *, dtype: torch.dtype = torch.float32, seed: int = 0
+) -> list[Data]:
+    """Gauge graphs of ``mesh`` at ``n_levels + 1`` scales: ``[fine, coarse_1, ..., coarse_L]``.
+
+    Level 0 is ``gauge_graph(mesh)``. Level l's vertices are a subset of level l-1's, spaced about
+    ``mean_edge_length * 2^(l-1)`` apart, connected within ``mean_edge_length * 2^l`` (see
+    :mod:`gaugeconv.geometry.hierarchy`). Each coarse graph carries ``vertex_index`` (indices into
+    the mesh), ``pool_index``, ``pool_transport``, ``pool_reflect``, ``unpool_transport``,
+    ``unpool_reflect``, and the subsets of ``pos``/``normal``/``frame`` for embedded meshes.
+    """
+    if n_levels < 0:
+        raise ValueError(f"n_levels must be >= 0, got {n_levels}")
+    fine = gauge_graph(mesh, dtype=dtype)
+    fine.vertex_index = torch.arange(mesh.n_vertices)
+    graphs: list[Data] = [fine]
+    if n_levels == 0:
+        return graphs
+    ring = one_ring_edges(mesh, vertex_fans(mesh))
+    levels = build_levels(ring, mesh.n_vertices, n_levels, mesh.mean_edge_length(), seed)
+    prev_vertices = np.arange(mesh.n_vertices)
+    for lvl in levels:
+        local = np.full(mesh.n_vertices, -1, dtype=np.int64)
+        local[lvl.vertices] = np.arange(len(lvl.vertices))
+        prev_local = np.full(mesh.n_vertices, -1, dtype=np.int64)
+        prev_local[prev_vertices] = np.arange(len(prev_vertices))
+        e = lvl.edges
+        fields = {
+            "edge_index": torch.as_tensor(np.stack([local[e.source], local[e.target]])),
+            "edge_log": torch.as_tensor(np.stack([e.length, e.theta], 1), dtype=dtype),
+            "edge_transport": torch.as_tensor(e.transport, dtype=dtype),
+            "edge_reflect": torch.as_tensor(e.reflect),
+            "vertex_index": torch.as_tensor(lvl.vertices),
+            "pool_index": torch.as_tensor(
+                np.stack([prev_local[lvl.pool_source], local[lvl.pool_target]])
+            ),
+            "pool_transport": torch.as_tensor(lvl.pool_transport, dtype=dtype),
+            "pool_reflect": torch.as_tensor(lvl.pool_reflect),
+            "unpool_transport": torch.as_tensor(lvl.unpool_transport, dtype=dtype),
+            "unpool_reflect": torch.as_tensor(lvl.unpool_reflect),
+        }
+        for name in ("pos", "normal", "frame"):
+            if getattr(fine, name, None) is not None:
+                fields[name] = getattr(fine, name)[torch.as_tensor(lvl.vertices)]
+        graphs.append(
+            LevelGraph(num_nodes=len(lvl.vertices), num_fine_nodes=len(prev_vertices), **fields)
+        )
+        prev_vertices = lvl.vertices
+    return graphs

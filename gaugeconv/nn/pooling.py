@@ -1,0 +1,50 @@
+r"""Pooling and unpooling between the levels of :func:`gaugeconv.hierarchy.mesh_hierarchy`.
+
+``MeshPool``: each coarse vertex averages the features of the finer vertices pooled to it, after
+transporting them to its own gauge: ``y_c = mean_{v -> c} rho(g_vc) rho(s)^{b_vc} x_v``.
+``MeshUnpool``: each finer vertex receives its coarse vertex's feature transported back.
+
+**Transformation law.** Coarse vertices are mesh vertices and keep their frames, so a gauge change
+acts on all levels at once; both maps commute with it exactly (transports follow the gauge law).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..groups.so2 import transport
+
+
+def _check(graph, name: str) -> None:
+    for field in ("pool_index", "pool_transport", "pool_reflect"):
+        if getattr(graph, field, None) is None:
+            raise ValueError(
+                f"{name} needs a coarse level graph from gaugeconv.mesh_hierarchy (missing {field})"
+            )
+
+
+class MeshPool(nn.Module):
+    def forward(self, x: torch.Tensor, coarse) -> torch.Tensor:
+        _check(coarse, "MeshPool")
+        fine, target = coarse.pool_index
+        if x.shape[0] != fine.numel():
+            raise ValueError(
+                f"x has {x.shape[0]} rows, the finer level has {fine.numel()} vertices"
+            )
+        moved = transport(x[fine], coarse.pool_transport.to(x.dtype), coarse.pool_reflect)
+        out = x.new_zeros(coarse.num_nodes, *x.shape[1:]).index_add_(0, target, moved)
+        count = torch.bincount(target, minlength=coarse.num_nodes).clamp(min=1).to(x.dtype)
+        return out / count[:, None, None]
+
+
+class MeshUnpool(nn.Module):
+    def forward(self, x: torch.Tensor, coarse) -> torch.Tensor:
+        _check(coarse, "MeshUnpool")
+        fine, target = coarse.pool_index
+        if x.shape[0] != coarse.num_nodes:
+            raise ValueError(
+                f"x has {x.shape[0]} rows, the coarse level has {coarse.num_nodes} vertices"
+            )
+        moved = transport(x[target], coarse.unpool_transport.to(x.dtype), coarse.unpool_reflect)
+        return x.new_empty(fine.numel(), *x.shape[1:]).index_copy_(0, fine, moved)
