@@ -44,6 +44,40 @@ def _preprocess(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    import torch
+
+    from .training import distributed
+
+    torch.set_num_threads(max(1, min(torch.get_num_threads(), args.threads)))
+    out = args.out or f"runs/{args.task}"
+    if args.task in ("segmentation", "correspondence"):
+        from .training.mesh_tasks import MODELS, MeshTaskConfig, format_table, run_mesh_task
+
+        models = list(MODELS) if "all" in args.model else args.model
+        cfg = MeshTaskConfig(
+            task=args.task,
+            out_dir=out,
+            models=models,
+            data=args.data,
+            quick=args.quick,
+            epochs=args.epochs,
+            lr=args.lr if args.lr is not None else 0.01,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            resume=args.resume,
+            progress=not args.no_progress,
+            device=args.device,
+        )
+        metrics = run_mesh_task(cfg)
+        if distributed.is_main_process():
+            print(format_table(metrics))
+            print(f"wrote {out}/metrics.json, checkpoints and plots")
+        distributed.teardown()
+        return 0
+    raise ValueError(f"unknown task {args.task!r}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gaugeconv", description="Gauge-equivariant CNNs on meshes and manifolds."
@@ -68,6 +102,36 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--float64", action="store_true", help="store geometry in float64")
     pre.add_argument("--cache-dir", help="cache geometry on disk in this folder")
     pre.set_defaults(func=_preprocess)
+
+    tr = sub.add_parser(
+        "train",
+        help="train and evaluate a model on a task (embedded synthetic data unless --data is given)",
+    )
+    tr.add_argument("task", choices=["segmentation", "correspondence"])
+    tr.add_argument(
+        "--quick", action="store_true", help="small settings: a few minutes on 2 CPU cores"
+    )
+    tr.add_argument(
+        "--data", help="folder of a real data set (FAUST, Maron et al., MeshCNN human_seg)"
+    )
+    tr.add_argument("--out", help="output folder (default: runs/<task>)")
+    tr.add_argument(
+        "--resume", action="store_true", help="continue from the last checkpoint in --out"
+    )
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--epochs", type=int, help="override the number of epochs")
+    tr.add_argument("--lr", type=float, help="learning rate")
+    tr.add_argument("--batch-size", type=int, default=4)
+    tr.add_argument(
+        "--model",
+        nargs="+",
+        default=["gem"],
+        help="gem (rotation-invariant inputs), gem-xyz, isotropic, or all",
+    )
+    tr.add_argument("--device", default="cpu", help="cpu or cuda")
+    tr.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    tr.add_argument("--no-progress", action="store_true", help="no progress bars")
+    tr.set_defaults(func=_train)
     return parser
 
 
