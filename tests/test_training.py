@@ -138,7 +138,7 @@ def _ddp_worker(rank, world, port, graphs, state, out):
 def test_ddp_two_processes_match_single_process(tmp_path):
     from gaugeconv.data import SyntheticShapes
 
-    graphs = list(SyntheticShapes("train", 2, rotation="none"))
+    graphs = list(SyntheticShapes("train", 2, rotation="none", mesh="bunny"))
     torch.manual_seed(0)
     model = build_model("gem", 8, tiny(tmp_path))
     state = {k: v.clone() for k, v in model.state_dict().items()}

@@ -13,7 +13,7 @@ Models (``--model``):
 =============  =================================================================================
 
 Embedded default data: :class:`~gaugeconv.data.SyntheticShapes` (deformed copies of the shipped
-``spot`` mesh) in its canonical orientation for training; testing happens both in the canonical
+``spot`` mesh, or ``bunny``) in its canonical orientation for training; testing happens both in the canonical
 orientation and under random 3-D rotations. ``data=PATH`` trains on a real data set instead: FAUST
 registrations (correspondence), the Maron et al. human segmentation set or MeshCNN's ``human_seg``
 (segmentation), recognised by their files.
@@ -43,6 +43,7 @@ TASKS = ("segmentation", "correspondence")
 class MeshTaskConfig:
     task: str = "segmentation"
     out_dir: str = "runs/segmentation"
+    template: str = "spot"  # shipped mesh the synthetic data deform (spot or bunny)
     models: list[str] = field(default_factory=lambda: ["gem"])
     data: str | None = None
     quick: bool = False
@@ -80,11 +81,16 @@ def load_datasets(cfg: MeshTaskConfig):
     from ..data import SyntheticShapes
 
     if cfg.data is None:
-        opts = {"mesh": "spot", "seed": cfg.seed, "rotation": "none", "progress": cfg.progress}
+        opts = {
+            "mesh": cfg.template,
+            "seed": cfg.seed,
+            "rotation": "none",
+            "progress": cfg.progress,
+        }
         train = SyntheticShapes("train", cfg.n_train, **opts)
         test = SyntheticShapes("test", cfg.n_test, **opts)
         n_classes = train.n_classes if cfg.task == "segmentation" else train.n_template_vertices
-        return train, test, n_classes, "spot"
+        return train, test, n_classes, cfg.template
     root = Path(cfg.data)
     if not root.exists():
         raise FileNotFoundError(f"no data set at {root}")
