@@ -1,0 +1,5 @@
+"""Reference architectures used by experiments."""
+
+from .ico_unet import IcoUNet
+
+__all__ = ["IcoUNet"]
