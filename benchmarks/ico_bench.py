@@ -94,6 +94,13 @@ def bench(level: int, channels: int, batch: int, rounds: int, dtype: torch.dtype
     return {n: (statistics.median(fwd[n]), statistics.median(bwd[n])) for n in built}
 
 
+def loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "n/a"
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -109,6 +116,11 @@ def machine() -> str:
     )
 
 
+def _command(argv) -> str:
+    args = sys.argv[1:] if argv is None else list(argv)
+    return " ".join(["python", "benchmarks/ico_bench.py", *args])
+
+
 def main(argv: list[str] | None = None) -> str:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--levels", type=int, nargs="+", default=[5, 6])
@@ -121,21 +133,27 @@ def main(argv: list[str] | None = None) -> str:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     channels = 6 * args.fields
+    load_before = loadavg()
+    results = {
+        level: bench(level, channels, args.batch, args.rounds, torch.float32)
+        for level in args.levels
+    }
     lines = [
         "# Icosahedral chart conv2d vs plain conv2d",
         "",
-        f"- command: `python benchmarks/ico_bench.py {' '.join(argv if argv is not None else sys.argv[1:])}`".rstrip(),
+        f"- command: `{_command(argv)}`",
         f"- machine: {machine()}",
         f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
         f"- float32, {args.threads} threads, batch {args.batch}, {channels} -> {channels} channels "
         f"({args.fields} regular fields for the chart layer), median of {args.rounds} interleaved "
         "rounds",
+        f"- 1-minute load average before / after: {load_before} / {loadavg()} (other processes "
+        "on the machine inflate and scatter the times; the cases are interleaved so they share it)",
         "",
         "| level | pixels | case | forward (ms) | ratio | forward+backward (ms) | ratio |",
         "|---|---|---|---|---|---|---|",
     ]
-    for level in args.levels:
-        res = bench(level, channels, args.batch, args.rounds, torch.float32)
+    for level, res in results.items():
         base_f, base_b = res[BASELINE]
         pixels = 10 * 4**level
         for name, (f, b) in res.items():

@@ -7,10 +7,12 @@ on the subdivided icosahedron as one ``conv2d`` over an atlas of 5 charts.
 - :mod:`.pooling`: hexagonal pooling and edge-midpoint unpooling between nested grids;
 - :mod:`.norm`: batch / layer norm sharing statistics over orientations;
 - :mod:`.vectors`: tangent vectors (east, north) as regular fields in the chart gauge;
-- :mod:`.rotations`: the 60 rotations of the icosahedron acting on grid fields.
+- :mod:`.rotations`: the 60 rotations of the icosahedron acting on grid fields;
+- :mod:`.connection`: the chart path's discrete connection as a gauge graph (for message passing).
 """
 
 from .atlas import IcoAtlas, get_atlas, level_of_vertices, n_vertices
+from .connection import hex_gauge_graph
 from .conv import IcoConv, ico_conv
 from .fields import FieldType, cat_fields
 from .norm import IcoBatchNorm, IcoLayerNorm
@@ -32,6 +34,7 @@ __all__ = [
     "chart_frames",
     "get_atlas",
     "get_symmetry",
+    "hex_gauge_graph",
     "ico_conv",
     "ico_pool",
     "ico_unpool",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
 from .atlas import N_CHARTS, N_PENTAGONS, IcoAtlas
@@ -26,8 +25,9 @@ def padding_tables(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Flat indices, per batch element, for ``pad_charts``: ``(src, dst, zero_pad, zero_in)``.
 
-    ``padded.view(B, -1)[:, dst] = x.view(B, -1)[:, src]`` fills the ring; ``zero_pad`` are the
-    pentagon cells inside the padded charts (cleared), ``zero_in`` the same cells in ``x``."""
+    ``padded.view(B, -1)[:, dst] = x.view(B, -1)[:, src]`` fills the ring cells that have a source;
+    ``zero_pad`` are the other ring cells and the pentagon cells inside the padded charts (set to
+    zero), ``zero_in`` the pentagon cells in ``x``."""
     H, W, C = atlas.H, atlas.W, ftype.size  # noqa: N806
     hp, wp = H + 2, W + 2
     pv = atlas.pad_vertex.reshape(N_CHARTS, -1)
@@ -43,7 +43,9 @@ def padding_tables(
     src = (src_chart[:, None] * C + rot[ps[chart, cell]]) * (H * W) + src_hw[:, None]
     pchart, phw = np.divmod(atlas.pentagon_cells, H * W)
     pcell = (phw // W + 1) * wp + phw % W + 1
-    zero_pad = (pchart[:, None] * C + ch) * (hp * wp) + pcell[:, None]
+    zchart, zcell = np.nonzero(ring[None] & (pv < N_PENTAGONS))  # pentagon or no source
+    zchart, zcell = np.concatenate([zchart, pchart]), np.concatenate([zcell, pcell])
+    zero_pad = (zchart[:, None] * C + ch) * (hp * wp) + zcell[:, None]
     zero_in = (pchart[:, None] * C + ch) * (H * W) + phw[:, None]
     return tuple(a.reshape(-1) for a in (src, dst, zero_pad, zero_in))
 
@@ -64,7 +66,8 @@ class _PadCharts(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, src, dst, zero_pad, zero_in):
         b, n, c, h, w = x.shape
-        xp = F.pad(x.reshape(b * n, c, h, w), (1, 1, 1, 1))
+        xp = x.new_empty(b * n, c, h + 2, w + 2)
+        xp[:, :, 1:-1, 1:-1] = x.reshape(b * n, c, h, w)
         flat = xp.view(b, -1)
         flat.index_copy_(1, dst, x.reshape(b, -1).index_select(1, src))
         flat.index_fill_(1, zero_pad, 0)
@@ -105,8 +108,11 @@ class _ZeroCells(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, grad):
         (idx,) = ctx.saved_tensors
-        g = grad.contiguous().clone()
-        g.view(g.shape[0], -1).index_fill_(1, idx, 0)
+        g = grad.contiguous()
+        if not bool((g.view(g.shape[0], -1).index_select(1, idx) == 0).all()):
+            # (the layers of this package ignore pentagon cells, so usually nothing to clear)
+            g = g.clone()
+            g.view(g.shape[0], -1).index_fill_(1, idx, 0)
         return g, None
 
 
