@@ -17,6 +17,7 @@ from gaugeconv.ico import (
     IcoLayerNorm,
     IcoPool,
     IcoUnpool,
+    cat_fields,
     get_atlas,
     ico_conv,
     pad_charts,
@@ -205,6 +206,18 @@ def test_control_per_chart_2x2_max_pooling_is_not_equivariant():
         return F.max_pool2d(y.reshape(b * 5, c, h, w), 2).reshape(b, 5, c, h // 2, w // 2)
 
     assert equivariance_error(pool, random_charts(3, ft), ft, ft) > 0.05
+
+
+def test_cat_fields_keeps_scalars_first():
+    a, b = FieldType(1, 1), FieldType(2, 1)
+    x = random_charts(1, a)
+    y = random_charts(1, b, seed=1)
+    z = cat_fields([x, y], [a, b])
+    assert a + b == FieldType(3, 2)
+    assert torch.equal(z[:, :, :3], torch.cat([x[:, :, :1], y[:, :, :2]], 2))
+    assert torch.equal(z[:, :, 3:], torch.cat([x[:, :, 1:], y[:, :, 2:]], 2))
+    conv = _randomise(IcoConv(a + b, S(1)).double())
+    assert equivariance_error(lambda t: conv(t), z, a + b, S(1)) < TOL64
 
 
 # ------------------------------------------------------------------ input validation

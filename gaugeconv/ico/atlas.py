@@ -215,6 +215,12 @@ class IcoAtlas:
     pentagon_neighbours: np.ndarray
     _torch_cache: dict = field(default_factory=dict, repr=False)
 
+    def __repr__(self) -> str:
+        return (
+            f"IcoAtlas(level={self.level}, charts=5 x {self.H} x {self.W}, "
+            f"vertices={self.n_vertices})"
+        )
+
     @property
     def H(self) -> int:  # noqa: N802
         return 2**self.level

@@ -86,6 +86,9 @@ class IcoSymmetry:
     def __len__(self) -> int:
         return len(self.rotations)
 
+    def __repr__(self) -> str:
+        return f"IcoSymmetry(level={self.level}, rotations={len(self)})"
+
     def act(self, g: int, x: torch.Tensor, ftype: FieldType) -> torch.Tensor:
         """Rotation ``g`` applied to a per-vertex field ``x`` (B, C, V) of type ``ftype``."""
         ftype.check_channels(x.shape[1])
