@@ -5,7 +5,7 @@ pixels (grid points) and channels. The cases run interleaved (one repeat of each
 rounds) and the median time per call is reported, for the forward pass (``torch.no_grad``) and for
 forward + backward (gradients of the input and the parameters).
 
-    python benchmarks/ico_bench.py [--levels 5 6] [--fields 16] [--batch 1] [--threads 2]
+    python benchmarks/ico_bench.py [--levels 5 6] [--fields 16] [--batch 1] [--threads 2 [1 ...]]
 
 To compare another implementation (e.g. message passing with GemConv on ``icosphere(level)``), add a
 function ``case_xxx(level, channels, batch, dtype) -> (module, input)`` to ``CASES``; the ratio
@@ -126,39 +126,41 @@ def main(argv: list[str] | None = None) -> str:
     ap.add_argument("--levels", type=int, nargs="+", default=[5, 6])
     ap.add_argument("--fields", type=int, default=16, help="regular fields (channels = 6 x fields)")
     ap.add_argument("--batch", type=int, default=1)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--threads", type=int, nargs="+", default=[2], help="torch thread counts to run, in turn"
+    )
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "ico_bench.md")
     args = ap.parse_args(argv)
-    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     channels = 6 * args.fields
     load_before = loadavg()
-    results = {
-        level: bench(level, channels, args.batch, args.rounds, torch.float32)
-        for level in args.levels
-    }
+    results = {}
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        for level in args.levels:
+            results[threads, level] = bench(level, channels, args.batch, args.rounds, torch.float32)
     lines = [
         "# Icosahedral chart conv2d vs plain conv2d",
         "",
         f"- command: `{_command(argv)}`",
         f"- machine: {machine()}",
         f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
-        f"- float32, {args.threads} threads, batch {args.batch}, {channels} -> {channels} channels "
+        f"- float32, batch {args.batch}, {channels} -> {channels} channels "
         f"({args.fields} regular fields for the chart layer), median of {args.rounds} interleaved "
         "rounds",
         f"- 1-minute load average before / after: {load_before} / {loadavg()} (other processes "
         "on the machine inflate and scatter the times; the cases are interleaved so they share it)",
         "",
-        "| level | pixels | case | forward (ms) | ratio | forward+backward (ms) | ratio |",
-        "|---|---|---|---|---|---|---|",
+        "| threads | level | pixels | case | forward (ms) | ratio | forward+backward (ms) | ratio |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for level, res in results.items():
+    for (threads, level), res in results.items():
         base_f, base_b = res[BASELINE]
         pixels = 10 * 4**level
         for name, (f, b) in res.items():
             lines.append(
-                f"| {level} | {pixels} | {name} | {1e3 * f:.1f} | {f / base_f:.2f} | "
+                f"| {threads} | {level} | {pixels} | {name} | {1e3 * f:.1f} | {f / base_f:.2f} | "
                 f"{1e3 * b:.1f} | {b / base_b:.2f} |"
             )
     text = "\n".join(lines) + "\n"

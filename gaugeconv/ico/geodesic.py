@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["face_lattice", "lattice_point"]
+__all__ = ["face_lattice"]
 
 
 def face_lattice(corners: np.ndarray, level: int) -> np.ndarray:
@@ -46,9 +46,3 @@ def face_lattice(corners: np.ndarray, level: int) -> np.ndarray:
         fine[a1[odd], a2[odd]] = mid
         table = fine
     return table
-
-
-def lattice_point(table: np.ndarray, bary: np.ndarray) -> np.ndarray:
-    """Positions (..., 3) of integer barycentric coordinates ``bary`` (..., 3) in a ``face_lattice``."""
-    bary = np.asarray(bary)
-    return table[bary[..., 1], bary[..., 2]]
