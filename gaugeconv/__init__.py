@@ -4,12 +4,12 @@ Geometry (meshes -> gauge graphs), gauge-equivariant layers (GEM-CNN for SO(2) a
 icosahedral chart CNN and convolutions on the Möbius strip.
 """
 
-from . import data, features, groups, models, nn, shapes
+from . import data, features, groups, ico, models, nn, shapes
 from .features import invariant_features, xyz_features
 from .geometry import GEOMETRY_VERSION, Mesh, load_mesh
 from .graph import check_gauge_graph, gauge_graph
 from .hierarchy import mesh_hierarchy
-from .models import GemResNet
+from .models import GemResNet, IcoUNet
 from .nn import GemConv, GemResBlock
 
 __version__ = "0.1.0"
@@ -19,12 +19,14 @@ __all__ = [
     "GemConv",
     "GemResBlock",
     "GemResNet",
+    "IcoUNet",
     "Mesh",
     "check_gauge_graph",
     "data",
     "features",
     "gauge_graph",
     "groups",
+    "ico",
     "invariant_features",
     "load_mesh",
     "mesh_hierarchy",

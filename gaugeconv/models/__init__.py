@@ -1,5 +1,6 @@
 """Reference architectures used by the experiments."""
 
 from .gem_resnet import GemResNet
+from .ico_unet import IcoUNet
 
-__all__ = ["GemResNet"]
+__all__ = ["GemResNet", "IcoUNet"]

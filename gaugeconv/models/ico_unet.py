@@ -1,0 +1,127 @@
+r"""``IcoUNet``: a gauge-equivariant U-Net on the icosahedral atlas.
+
+(B, C, V) per-vertex inputs on the level-r icosphere (vertex order of
+:func:`gaugeconv.shapes.icosphere`) -> (B, K, V) per-vertex logits. Scalar inputs enter as scalar
+fields; channel pairs named in ``vector_pairs`` are tangent vectors given by (east, north) components
+(e.g. winds U, V) and enter as order-1 fields read in the chart gauge, turned into regular fields
+(:func:`gaugeconv.ico.vectors.vectors_to_regular`). Inside, all features are regular C6 fields; the
+head is a regular -> scalar hexagonal convolution. Every layer is exactly equivariant under the 60
+rotations of the icosahedron (scalars move with the vertices, vectors are also rotated).
+
+Architecture (``depth`` = D poolings, ``width`` = w regular fields at the top):
+encoder ``block(in -> w)``, then D times ``pool, block(w 2^(k-1) -> w 2^k)``; decoder D times
+``unpool, concat skip, block(-> w 2^k)``; head ``IcoConv(w -> K scalars)``. A block is
+``(IcoConv, norm, ReLU) x 2``. Pentagon vertices: the network ignores the input there (the two poles
+are not in the charts) and outputs the mean of the 5 neighbours' logits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from ..ico.atlas import get_atlas, n_vertices
+from ..ico.conv import IcoConv
+from ..ico.fields import FieldType
+from ..ico.norm import IcoBatchNorm, IcoLayerNorm
+from ..ico.pooling import IcoPool, IcoUnpool
+from ..ico.vectors import vectors_to_regular
+
+__all__ = ["IcoUNet", "IcoBlock"]
+
+
+class IcoBlock(nn.Sequential):
+    """``(IcoConv, norm, ReLU) x 2`` from ``in_type`` to ``out_type``."""
+
+    def __init__(self, in_type: FieldType, out_type: FieldType, norm: str | None = "batch") -> None:
+        layers: list[nn.Module] = []
+        for t_in in (in_type, out_type):
+            layers.append(IcoConv(t_in, out_type, bias=norm is None))
+            if norm == "batch":
+                layers.append(IcoBatchNorm(out_type))
+            elif norm == "layer":
+                layers.append(IcoLayerNorm(out_type))
+            elif norm is not None:
+                raise ValueError(f"norm must be 'batch', 'layer' or None, got {norm!r}")
+            layers.append(nn.ReLU())
+        super().__init__(*layers)
+
+
+class IcoUNet(nn.Module):
+    """Gauge-equivariant U-Net: (B, in_channels, V) -> (B, num_classes, V) on the level grid."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        num_classes: int,
+        level: int,
+        *,
+        width: int = 8,
+        depth: int | None = None,
+        vector_pairs: Sequence[tuple[int, int]] = (),
+        norm: str | None = "batch",
+        pool: str = "max",
+    ) -> None:
+        super().__init__()
+        if level < 1:
+            raise ValueError(f"level must be >= 1, got {level}")
+        if depth is None:
+            depth = min(3, level - 1)
+        if depth < 0 or level - depth < 1:
+            raise ValueError(
+                f"depth {depth} pools level {level} below level 1 (need 0 <= depth <= level - 1)"
+            )
+        if in_channels < 1 or num_classes < 1 or width < 1:
+            raise ValueError("in_channels, num_classes and width must be positive")
+        flat = [c for pair in vector_pairs for c in pair]
+        if len(set(flat)) != len(flat) or any(not 0 <= c < in_channels for c in flat):
+            raise ValueError(
+                f"vector_pairs {list(vector_pairs)} must name distinct channels in [0, {in_channels})"
+            )
+        self.in_channels, self.num_classes, self.level, self.depth = (
+            in_channels,
+            num_classes,
+            level,
+            depth,
+        )
+        self.scalar_channels = [c for c in range(in_channels) if c not in flat]
+        self.vector_channels = flat
+        in_type = FieldType(len(self.scalar_channels), len(vector_pairs))
+        widths = [width * 2**k for k in range(depth + 1)]
+        reg = FieldType.regular_fields
+        self.encoders = nn.ModuleList([IcoBlock(in_type, reg(widths[0]), norm)])
+        self.pools = nn.ModuleList()
+        for k in range(1, depth + 1):
+            self.pools.append(IcoPool(reg(widths[k - 1]), pool))
+            self.encoders.append(IcoBlock(reg(widths[k - 1]), reg(widths[k]), norm))
+        self.unpools = nn.ModuleList()
+        self.decoders = nn.ModuleList()
+        for k in reversed(range(depth)):
+            self.unpools.append(IcoUnpool(reg(widths[k + 1])))
+            self.decoders.append(IcoBlock(reg(widths[k] + widths[k + 1]), reg(widths[k]), norm))
+        self.head = IcoConv(reg(widths[0]), FieldType.scalar(num_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 3 or x.shape[1] != self.in_channels:
+            raise ValueError(
+                f"expected input (B, {self.in_channels}, {n_vertices(self.level)}), "
+                f"got shape {tuple(x.shape)}"
+            )
+        atlas = get_atlas(self.level)
+        atlas.check_vertex_tensor(x)
+        parts = [x[:, self.scalar_channels]]
+        if self.vector_channels:
+            parts.append(vectors_to_regular(x[:, self.vector_channels], atlas))
+        h = atlas.to_charts(torch.cat(parts, 1))
+        skips = []
+        for k, enc in enumerate(self.encoders):
+            if k:
+                h = self.pools[k - 1](h)
+            h = enc(h)
+            skips.append(h)
+        skips.pop()
+        for unpool, dec in zip(self.unpools, self.decoders):
+            h = dec(torch.cat([skips.pop(), unpool(h)], 2))
+        return atlas.from_charts(self.head(h), smooth_pentagons=True)
