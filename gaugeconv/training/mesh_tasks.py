@@ -67,7 +67,7 @@ class MeshTaskConfig:
         bad = [m for m in self.models if m not in MODELS]
         if bad:
             raise ValueError(f"unknown model(s) {bad}; choose from {MODELS}")
-        quick = {"segmentation": (24, 8, 12), "correspondence": (24, 8, 15)}[self.task]
+        quick = {"segmentation": (24, 8, 15), "correspondence": (24, 8, 15)}[self.task]
         full = {"segmentation": (64, 16, 40), "correspondence": (64, 16, 60)}[self.task]
         n_train, n_test, epochs = quick if self.quick else full
         self.n_train = n_train if self.n_train is None else self.n_train
