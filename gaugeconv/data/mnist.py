@@ -125,14 +125,27 @@ def load_mnist(root: str | Path, split: str = "train") -> tuple[np.ndarray, np.n
     return images, labels.astype(np.int64)
 
 
-def load_embedded_digits(size: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's bundled 8x8 digits, upsampled bilinearly to ``size x size``, in [0, 1].
+def load_embedded_digits(
+    size: int = 16, *, digit_size: int | None = None, jitter: int = 0, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled 8x8 digits as ``size x size`` grey-value images in [0, 1].
+
+    Each 8x8 digit is upsampled bilinearly to ``digit_size x digit_size`` (default ``size``) and
+    pasted into an empty ``size x size`` canvas, centred and then moved by a uniform random offset
+    in ``-jitter .. jitter`` pixels along each axis (clipped to stay inside), drawn with ``seed``.
+    ``digit_size = 20 * size / 28`` with a few pixels of jitter mimics MNIST, whose 20 x 20 digits
+    sit in 28 x 28 frames at positions that vary by a few pixels (centre-of-mass centring).
 
     Returns ``(images float32 (1797, size, size), labels int64 (1797,))``. Needs scikit-learn
     (reads its bundled file; no download).
     """
     if isinstance(size, bool) or not isinstance(size, int) or size < 8:
         raise ValueError(f"size must be an int >= 8, got {size!r}")
+    digit_size = size if digit_size is None else digit_size
+    if not 1 <= digit_size <= size:
+        raise ValueError(f"digit_size must be in 1..size={size}, got {digit_size}")
+    if jitter < 0:
+        raise ValueError(f"jitter must be >= 0, got {jitter}")
     try:
         from sklearn.datasets import load_digits
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -144,7 +157,17 @@ def load_embedded_digits(size: int = 16) -> tuple[np.ndarray, np.ndarray]:
     import torch.nn.functional as F
 
     digits = load_digits()
-    images = torch.from_numpy(digits.images.astype(np.float32) / 16.0)[:, None]
-    if size != 8:
-        images = F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
-    return images[:, 0].clamp_(0.0, 1.0).numpy(), digits.target.astype(np.int64)
+    small = torch.from_numpy(digits.images.astype(np.float32) / 16.0)[:, None]
+    if digit_size != 8:
+        small = F.interpolate(
+            small, size=(digit_size, digit_size), mode="bilinear", align_corners=False
+        )
+    small = small[:, 0].clamp_(0.0, 1.0).numpy()
+    n = len(small)
+    images = np.zeros((n, size, size), dtype=np.float32)
+    start = (size - digit_size) // 2
+    offsets = np.random.default_rng(seed).integers(-jitter, jitter + 1, size=(n, 2))
+    offsets = np.clip(start + offsets, 0, size - digit_size)
+    for i, (r, c) in enumerate(offsets):
+        images[i, r : r + digit_size, c : c + digit_size] = small[i]
+    return images, digits.target.astype(np.int64)

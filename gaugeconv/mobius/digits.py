@@ -68,12 +68,17 @@ def load_mobius_digits(
     n_train: int | None = None,
     n_test: int | None = None,
     size: int = 28,
+    digit_size: int | None = None,
+    jitter: int = 2,
     seed: int = 0,
 ) -> MobiusDigits:
     """The digits on the strip.
 
-    ``data=None``: scikit-learn's embedded 8x8 digits upsampled to ``size x size``, split at random
-    (``seed``) into 2/3 train, 1/3 test. ``data=<folder>``: MNIST IDX files from that folder; the
+    ``data=None``: scikit-learn's embedded 8x8 digits, upsampled to ``digit_size`` (default
+    ``round(20 size / 28)``, MNIST's proportion) in a ``size x size`` frame with up to ``jitter``
+    pixels of random offset (MNIST-like position variation; see
+    :func:`~gaugeconv.data.mnist.load_embedded_digits`), split at random (``seed``) into 2/3 train,
+    1/3 test. ``data=<folder>``: MNIST IDX files from that folder; the
     first ``n_train`` (paper: 12,000) training and ``n_test`` test images. ``n_train``/``n_test``
     cap the set sizes. Shifts are drawn with ``seed`` (train) and ``seed + 1`` (test).
     """
@@ -81,13 +86,14 @@ def load_mobius_digits(
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
             raise ValueError(f"{name} must be a positive int or None, got {n!r}")
     if data is None:
-        images, labels = load_embedded_digits(size)
+        digit_size = round(20 * size / 28) if digit_size is None else digit_size
+        images, labels = load_embedded_digits(size, digit_size=digit_size, jitter=jitter, seed=seed)
         order = np.random.default_rng(seed).permutation(len(labels))
         cut = (2 * len(labels)) // 3
         train_idx, test_idx = order[:cut], order[cut:]
         x_train, y_train = images[train_idx], labels[train_idx]
         x_test, y_test = images[test_idx], labels[test_idx]
-        source = f"scikit-learn digits 8x8 upsampled to {size}x{size}"
+        source = f"scikit-learn digits 8x8 -> {digit_size}x{digit_size} in {size}x{size}, jitter {jitter}"
     else:
         x_train, y_train = load_mnist(data, "train")
         x_test, y_test = load_mnist(data, "test")

@@ -156,6 +156,8 @@ def as_field_type(fields: FieldType | tuple[int, int, int] | list[int] | int) ->
         return FieldType(fields, 0, 0)
     if isinstance(fields, (tuple, list)) and len(fields) == 3:
         try:
+            if any(isinstance(f, bool) for f in fields):
+                raise TypeError
             triple = [operator.index(f) for f in fields]
         except TypeError:
             raise ValueError(f"field multiplicities must be integers, got {fields!r}") from None

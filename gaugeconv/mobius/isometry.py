@@ -35,6 +35,8 @@ shifting by ``2L`` is the identity, and ``shift(shift(f, a), b) = shift(f, a + b
 
 from __future__ import annotations
 
+import operator
+
 import torch
 
 from .fields import FieldType, as_field_type
@@ -93,8 +95,8 @@ def shift(
         idx = idx[:, None, None, :].expand(-1, x.shape[1], x.shape[2], -1)
         return torch.gather(cover, 3, idx)
     try:
-        t = int(t)
-    except (TypeError, ValueError):
+        t = operator.index(t.item() if isinstance(t, torch.Tensor) else t)
+    except TypeError:
         raise ValueError(f"shift t must be an integer, got {t!r}") from None
     return cover[..., cover_columns(target - t, length)]
 
