@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+import pytest
 import torch
 from torch import nn
 
 from gaugeconv.mobius import FieldType, shift
+
+
+@pytest.fixture
+def single_thread():
+    """Run a test with one torch thread (restored afterwards).
+
+    Correctness does not depend on it; speed does: on a 2-core machine shared with other processes,
+    a second intra-op thread made these small convolutions 10-100x slower in our measurements.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 def randomize_(module: nn.Module, scale: float = 0.5, seed: int = 0) -> nn.Module:

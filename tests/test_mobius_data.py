@@ -10,6 +10,10 @@ from gaugeconv.data.mnist import load_embedded_digits, load_mnist, read_idx, wri
 from gaugeconv.mobius import shift
 from gaugeconv.mobius.digits import load_mobius_digits, strip_digits
 
+from .mobius_harness import single_thread
+
+pytestmark = pytest.mark.usefixtures(single_thread.__name__)
+
 
 def _mini_mnist(folder, n_train=6, n_test=4, gz=True, dotted=False, size=28):
     rng = np.random.default_rng(0)

@@ -11,6 +11,10 @@ import gaugeconv.mobius.experiment as experiment
 from gaugeconv.mobius.experiment import run_mobius_digits
 from gaugeconv.training import load_checkpoint
 
+from .mobius_harness import single_thread
+
+pytestmark = pytest.mark.usefixtures(single_thread.__name__)
+
 REPO = Path(__file__).resolve().parents[1]
 TINY = dict(
     models=["regular", "cnn_params"],

@@ -14,6 +14,10 @@ from gaugeconv.mobius import (
     vertices_to_grid,
 )
 
+from .mobius_harness import single_thread
+
+pytestmark = pytest.mark.usefixtures(single_thread.__name__)
+
 FT = FieldType(2, 3, 2)  # all three kinds present: 2 + 3 + 4 = 9 channels
 
 

@@ -8,6 +8,10 @@ import torch
 from gaugeconv.mobius import FieldType, MobiusConv, solution_dimension, steerable_basis
 from gaugeconv.mobius.kernels import flip_operator, kind_basis, kind_rep
 
+from .mobius_harness import single_thread
+
+pytestmark = pytest.mark.usefixtures(single_thread.__name__)
+
 KINDS = ("scalar", "sign", "regular")
 PAIRS = list(itertools.product(KINDS, KINDS))
 

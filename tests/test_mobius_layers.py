@@ -19,9 +19,12 @@ from gaugeconv.mobius import (
     transport_pad,
 )
 
-from .mobius_harness import equivariance_error, random_fields, randomize_
+from .mobius_harness import equivariance_error, random_fields, randomize_, single_thread
 
 IN, OUT = FieldType(2, 3, 2), FieldType(3, 2, 3)
+
+
+pytestmark = pytest.mark.usefixtures(single_thread.__name__)
 
 
 def _conv(ft_in=IN, ft_out=OUT, k=5, dtype=torch.float64, cls=MobiusConv):
@@ -159,6 +162,14 @@ def test_layers_reject_wrong_layouts():
         MobiusELU(IN)(torch.randn(1, 3, 5, 5))
     with pytest.raises(ValueError, match="at least one"):
         MobiusConv(FieldType(0, 0, 0), OUT, 3)
+
+
+def test_layer_without_free_parameters():
+    """A 1x1 scalar -> sign-flip kernel must vanish (antisymmetric on a single tap): output 0."""
+    conv = MobiusConv(FieldType(2, 0, 0), FieldType(0, 3, 0), 1).double()
+    assert not list(conv.parameters())
+    out = conv(random_fields(FieldType(2, 0, 0), 3, 4))
+    assert out.dtype == torch.float64 and torch.equal(out, torch.zeros_like(out))
 
 
 def test_float32_training_step_is_finite():

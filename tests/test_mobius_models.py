@@ -16,7 +16,9 @@ from gaugeconv.mobius import (
     shift,
 )
 
-from .mobius_harness import equivariance_error, random_fields, randomize_
+from .mobius_harness import equivariance_error, random_fields, randomize_, single_thread
+
+pytestmark = pytest.mark.usefixtures(single_thread.__name__)
 
 IN = FieldType(1, 1, 1)  # non-scalar input: all three field types
 W, L = 11, 16  # odd width exercises the symmetrised pooling; L divisible by 4

@@ -70,6 +70,8 @@ class MobiusConv(nn.Module):
                 f"in_fields={self.in_fields}, out_fields={self.out_fields}"
             )
         self.kernel_size = _check_kernel_size(kernel_size)
+        # follows the module's dtype/device even when no parameter does (e.g. k = 1, scalar -> sign)
+        self.register_buffer("_ref", torch.zeros(0), persistent=False)
         self._pairs: list[tuple[str, str]] = []
         for out_kind in KINDS:
             for in_kind in KINDS:
@@ -110,7 +112,7 @@ class MobiusConv(nn.Module):
     def expand_kernel(self) -> torch.Tensor:
         """The full steerable kernel ``(C_out, C_in, k, k)`` built from the free parameters."""
         k = self.kernel_size
-        ref = next(self.parameters())
+        ref = self._ref
         rows = []
         for out_kind in KINDS:
             m_out = self.out_fields.multiplicities[out_kind]
@@ -136,7 +138,7 @@ class MobiusConv(nn.Module):
         """The bias ``(C_out,)``: scalars, zeros on sign-flip fields, each regular value twice."""
         if self.bias_scalar is None and self.bias_regular is None:
             return None
-        ref = next(self.parameters())
+        ref = self._ref
         parts = [
             self.bias_scalar if self.bias_scalar is not None else ref.new_zeros(0),
             ref.new_zeros(self.out_fields.n_sign),

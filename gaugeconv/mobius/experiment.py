@@ -280,6 +280,7 @@ def run_mobius_digits(
     size: int | None = None,
     batch_size: int | None = None,
     progress: bool = True,
+    threads: int | None = None,
 ) -> dict:
     """Train and test the zoo on Möbius digits; write metrics, checkpoints and a plot to ``out_dir``.
 
@@ -294,6 +295,10 @@ def run_mobius_digits(
         resume: continue from the checkpoints in ``out_dir`` (finished runs are not retrained).
         train_on: train placements ("centered", "shifted"); each run is tested on both.
         progress: show a tqdm progress bar.
+        threads: torch intra-op threads for the run (restored afterwards). Default: 1 with
+            ``quick`` (its small convolutions gain little from threading, and a second thread
+            competing with other processes for 2 cores made training 10-100x slower in our
+            measurements), torch's setting otherwise.
 
     Returns the metrics dict also written to ``out_dir/metrics.json``: per model the parameter count
     (and the published one), and per training placement ``test_accuracy``/``test_error_percent`` on
@@ -311,6 +316,12 @@ def run_mobius_digits(
             f"train_on must be a non-empty subset of {PLACEMENTS}, got {list(train_on)}"
         )
     cfg = QUICK if quick else FULL
+    if threads is None and quick:
+        threads = 1
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+    ):
+        raise ValueError(f"threads must be a positive int or None, got {threads!r}")
     overrides = {
         "epochs": epochs,
         "n_train": n_train,
@@ -330,7 +341,13 @@ def run_mobius_digits(
     (out_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     digits = load_mobius_digits(
-        data, n_train=cfg.n_train, n_test=cfg.n_test, size=cfg.size, seed=seed
+        data,
+        n_train=cfg.n_train,
+        n_test=cfg.n_test,
+        size=cfg.size,
+        digit_size=cfg.digit_size,
+        jitter=cfg.jitter,
+        seed=seed,
     )
     key = cfg.key(None if data is None else str(Path(data).resolve()))
 
@@ -339,6 +356,7 @@ def run_mobius_digits(
         "config": {
             **asdict(cfg),
             "quick": quick,
+            "threads": threads or torch.get_num_threads(),
             "train_on": list(train_on),
             "models": list(models),
         },
@@ -349,16 +367,22 @@ def run_mobius_digits(
             "test_error_percent_on_shifted": PUBLISHED_ERRORS,
         },
     }
-    for name in models:
-        params = count_parameters(build_model(name, width=cfg.width))
-        entry = {"params": params, "published_params": PUBLISHED_PARAMS[name], "runs": {}}
-        metrics["models"][name] = entry
-        for placement in train_on:
-            ckpt = out_dir / "checkpoints" / f"{name}__train_{placement}.pt"
-            entry["runs"][f"train_{placement}"] = _train_run(
-                name, placement, digits, cfg, key, ckpt, resume, progress
-            )
-            _finish(metrics, out_dir, t_start)
+    previous_threads = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        for name in models:
+            params = count_parameters(build_model(name, width=cfg.width))
+            entry = {"params": params, "published_params": PUBLISHED_PARAMS[name], "runs": {}}
+            metrics["models"][name] = entry
+            for placement in train_on:
+                ckpt = out_dir / "checkpoints" / f"{name}__train_{placement}.pt"
+                entry["runs"][f"train_{placement}"] = _train_run(
+                    name, placement, digits, cfg, key, ckpt, resume, progress
+                )
+                _finish(metrics, out_dir, t_start)
+    finally:
+        torch.set_num_threads(previous_threads)
     _finish(metrics, out_dir, t_start)
     save_plot(metrics, out_dir / "test_errors.png")
     return metrics
@@ -396,6 +420,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--width", type=int, help="units in the first conv block (paper: 4)")
     parser.add_argument("--size", type=int, help="strip size for the embedded digits")
     parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--threads", type=int, help="torch threads (default: 1 with --quick)")
     parser.add_argument("--no-progress", action="store_true")
     return parser
 
@@ -417,6 +442,7 @@ def run_from_args(args: argparse.Namespace) -> dict:
         size=args.size,
         batch_size=args.batch_size,
         progress=not args.no_progress,
+        threads=args.threads,
     )
     print(metrics["table_text"])
     print(f"runtime {metrics['runtime_seconds']:.1f} s; results in {args.out}")
