@@ -1,10 +1,25 @@
 """Convolutions on the Möbius strip: the grid path (one ``conv2d`` per layer, seam padding).
 
 Feature tensors are ``(B, C, W, L)``: width (the reflected axis), then length (periodic with a
-twist: column ``L`` is column ``0`` with the width reversed). Conventions: :mod:`.isometry`.
+twist: column ``L`` is column ``0`` with the width reversed). Grid conventions and the relation to
+``gaugeconv.shapes.mobius_strip(..., flat=True)``: :mod:`.isometry`. Structure group {e, s};
+field types (scalar, sign-flip, regular): :mod:`.fields`.
+
+>>> import torch
+>>> from gaugeconv.mobius import FieldType, MobiusConv, shift
+>>> f_in, f_out = FieldType(1, 1, 1), FieldType(2, 0, 3)
+>>> conv = MobiusConv(f_in, f_out, kernel_size=5).double()
+>>> x = torch.randn(2, f_in.channels, 7, 12, dtype=torch.float64)
+>>> bool(torch.allclose(conv(shift(x, 5, f_in)), shift(conv(x), 5, f_out)))
+True
+
+Layers: :class:`MobiusConv` (reflection-steerable kernels, transport padding), :class:`MobiusELU`,
+:class:`MobiusMaxPool` (even shifts), :class:`NaiveMobiusConv` (CNN baseline). Models of the paper:
+:func:`build_model` with names in :data:`ZOO`. Experiment: :func:`run_mobius_digits`.
 """
 
 from .conv import MobiusConv, NaiveMobiusConv
+from .experiment import run_mobius_digits
 from .fields import FieldType, as_field_type
 from .isometry import (
     double_cover,
@@ -52,6 +67,7 @@ __all__ = [
     "naive_double_cover",
     "naive_pad",
     "odd_elu",
+    "run_mobius_digits",
     "shift",
     "solution_dimension",
     "steerable_basis",

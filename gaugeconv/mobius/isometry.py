@@ -9,11 +9,19 @@ periodic axis with the twist). Cell ``(w, l)`` sits at the point of the flat str
     length ``x = l``,   width ``y = w - (W - 1) / 2``        (units: one grid cell)
 
 so the reflection of the width, ``y -> -y``, is ``w -> W - 1 - w``. This is the vertex grid of
-``gaugeconv.shapes.mobius_strip(n_length=L, n_width=W, flat=True)``: cell ``(w, l)`` is its vertex
-``l * W + w`` (see :func:`grid_to_vertices`). The grid's gauge is the frame ``(d/dx, d/dy)``; it is
-smooth everywhere except across the *seam* between column ``L - 1`` and column ``0``, where the
-frames of the two sides differ by the reflection ``s`` (``d/dy -> -d/dy``). Parallel transport
-across the seam therefore applies rho(s) to the features and reverses the width.
+``gaugeconv.shapes.mobius_strip(n_length=L, n_width=W, flat=True)`` (up to the scale of each axis:
+the mesh spaces columns by ``2 pi R / L`` and rows by ``2 half_width / (W - 1)``): cell ``(w, l)``
+is its vertex ``l * W + w`` at ``(u, v) = (2 pi R l / L, -half_width + 2 half_width w / (W - 1))``
+(see :func:`grid_to_vertices`), and the mesh's seam joins vertex ``(L - 1, w)`` to ``(0, W - 1 - w)``
+exactly as here.
+
+The grid's gauge is the frame ``e1 = d/dx`` (along the length, increasing ``l``), ``e2 = d/dy``
+(increasing ``w``); compare mesh features in this frame. It is smooth everywhere except across the
+*seam* between column ``L - 1`` and column ``0``, where the frames of the two sides differ by the
+reflection ``s`` (``e2 -> -e2``). Parallel transport across the seam therefore applies rho(s) to
+the features and reverses the width. In O(2) terms (DESIGN.md section 2): a scalar is order 0, a
+sign-flip field is a pseudo-scalar, and a regular field ``(a, b)`` is ``a + b`` (scalar) plus
+``a - b`` (sign-flip).
 
 Double cover
 ------------
