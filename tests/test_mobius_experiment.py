@@ -121,3 +121,22 @@ def test_script_prints_the_table(tmp_path, capsys):
     assert script.main(argv) == 0
     printed = capsys.readouterr().out
     assert "cnn_params" in printed and "centered->shifted" in printed
+
+
+@pytest.mark.slow
+def test_quick_run_shows_the_gap(tmp_path):
+    """The full quick setup (about 1.5-2 minutes): trained on centred digits, the naive CNN fails on
+    shifted digits while the gauge CNNs keep their accuracy."""
+    metrics = run_mobius_digits(
+        tmp_path,
+        models=["cnn_channels", "regular"],
+        quick=True,
+        train_on=["centered"],
+        progress=False,
+    )
+    err = {
+        n: e["runs"]["train_centered"]["test_error_percent"] for n, e in metrics["models"].items()
+    }
+    assert err["cnn_channels"]["shifted"] > 25.0 > 5.0 + err["cnn_channels"]["centered"]
+    assert err["regular"]["shifted"] < 15.0
+    assert abs(err["regular"]["shifted"] - err["regular"]["centered"]) < 5.0
