@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = add_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
     try:
         run_from_args(parser.parse_args(argv))
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, ImportError) as exc:
         print(f"mobius_digits: error: {exc}", file=sys.stderr)
         return 2
     return 0

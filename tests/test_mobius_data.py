@@ -92,6 +92,7 @@ def test_mnist_folder_errors(tmp_path):
 
 
 def test_embedded_digits():
+    pytest.importorskip("sklearn")
     images, labels = load_embedded_digits(16)
     assert images.shape == (1797, 16, 16) and images.dtype == np.float32
     assert labels.shape == (1797,) and set(labels.tolist()) == set(range(10))
@@ -126,5 +127,6 @@ def test_digits_on_the_strip(tmp_path):
     assert float(digits.train_centered.max()) <= 1.0
     assert digits.describe()["n_train"] == 5
 
+    pytest.importorskip("sklearn")
     emb = load_mobius_digits(None, size=16, n_train=100, n_test=50)
     assert emb.train_centered.shape == (100, 1, 16, 16) and emb.test_labels.shape == (50,)

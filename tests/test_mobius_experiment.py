@@ -14,6 +14,7 @@ from gaugeconv.training import load_checkpoint
 from .mobius_harness import single_thread
 
 pytestmark = pytest.mark.usefixtures(single_thread.__name__)
+pytest.importorskip("sklearn")  # the embedded digits
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = dict(

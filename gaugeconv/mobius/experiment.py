@@ -364,6 +364,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
+def cli_command(args: argparse.Namespace) -> int:
+    """``gaugeconv train mobius``: :func:`run_from_args`, exit status 0."""
+    run_from_args(args)
+    return 0
+
+
 def run_from_args(args: argparse.Namespace) -> dict:
     """Run :func:`run_mobius_digits` with parsed :func:`add_arguments` and print the table."""
     metrics = run_mobius_digits(
