@@ -16,8 +16,12 @@ mode          unit (n_scalar, n_sign, n_regular)  conv blocks (paper)
 ``signflip``  (0, 4, 0)                          (0,16,0) ... (0,256,0)
 ``regular``   (0, 0, 2)                          (0,0,8) ... (0,0,128)
 ``irreps``    (2, 2, 0)                          (8,8,0) ... (128,128,0)
-``mixed``     (1, 1, 1)                          (4,4,2) ... (64,64,32)
+``mixed``     (1, 1, 1)                          (4,4,4) ... (64,64,64)
 ============  =================================  ========================
+
+(The paper's table prints (4,4,2) ... (64,64,32) for the mixed model; that has 12 channels, not
+the 16 of every other model, and does not give the published 752k parameters. The public
+reference code builds (4,4,4) ... (64,64,64), which has 16 channels and exactly 752,038.)
 
 The CNN baselines (:class:`MobiusCNN`) use naive seam padding and ``floor(c / sqrt(alpha))``
 channels: ``alpha = 1`` keeps the channels (``cnn_channels``, more parameters), ``alpha = 2`` about
