@@ -1,0 +1,394 @@
+"""The Möbius digits experiment (Weiler et al. 2021, section 5; issue 5 part 4).
+
+Each model of the zoo is trained on "centered" digits and, separately, on "shifted" digits
+(:mod:`.digits`), and tested on both. Gauge CNNs are equivariant to the strip's isometries, so
+training on centered digits transfers to shifted ones; the naive CNN does not (mirrored digits).
+
+Outputs in ``out_dir``: ``metrics.json`` (rewritten atomically after every run),
+``checkpoints/<model>__train_<placement>.pt`` (rewritten atomically after every epoch; a finished
+run also stores its test results) and ``test_errors.png``. ``resume=True`` continues every run
+from its checkpoint; the result is identical to an uninterrupted run (data order comes from a
+per-epoch generator, dropout from the restored RNG state, Adam and BatchNorm from the state dicts,
+the learning rate from the epoch number).
+
+Training follows the published setup: Adam (lr 5e-3, weight decay 1e-6), batch 128, learning rate
+halved every 4 epochs, 20 epochs, 12,000 MNIST training digits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ..training.checkpoint import (
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    seed_everything,
+    set_rng_state,
+    write_json,
+)
+from .digits import MobiusDigits, load_mobius_digits
+from .models import PUBLISHED_ERRORS, PUBLISHED_PARAMS, ZOO, build_model, count_parameters
+from .report import PLACEMENTS, error_table, format_table, save_plot
+
+
+@dataclass(frozen=True)
+class DigitsConfig:
+    """Everything that determines a run's result (checkpoints are tied to it)."""
+
+    epochs: int = 20
+    width: int = 4
+    size: int = 28
+    digit_size: int | None = None
+    jitter: int = 2
+    n_train: int | None = None
+    n_test: int | None = None
+    batch_size: int = 128
+    lr: float = 5e-3
+    weight_decay: float = 1e-6
+    lr_decay_every: int = 4
+    lr_decay_factor: float = 2.0
+    seed: int = 0
+
+    def key(self, data: str | None) -> str:
+        """Hash of everything but ``epochs`` (a finished run may be extended with resume)."""
+        fields = asdict(self)
+        fields.pop("epochs")
+        fields["data"] = data
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+
+
+#: the published setup (on the embedded digits: 28 x 28, the 1,198 training digits)
+FULL = DigitsConfig()
+#: about 1.5 minutes on 2 idle CPU cores: 16 x 16 strip, width-1 models (a quarter of the paper's
+#: channels), all 1,198 embedded training digits, 10 epochs of batch 32
+QUICK = DigitsConfig(epochs=10, width=1, size=16, batch_size=32)
+
+
+def _lr(cfg: DigitsConfig, epoch: int) -> float:
+    return cfg.lr / cfg.lr_decay_factor ** (epoch // cfg.lr_decay_every)
+
+
+def _epoch_order(cfg: DigitsConfig, epoch: int, n: int) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(1_000_003 * cfg.seed + epoch)
+    return torch.randperm(n, generator=generator)
+
+
+@torch.no_grad()
+def evaluate(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 256
+) -> float:
+    """Accuracy of ``model`` (eval mode) on ``(x, y)``."""
+    model.eval()
+    correct = 0
+    for i in range(0, len(y), batch_size):
+        correct += int((model(x[i : i + batch_size]).argmax(1) == y[i : i + batch_size]).sum())
+    return correct / len(y)
+
+
+def _train_run(
+    name: str,
+    placement: str,
+    data: MobiusDigits,
+    cfg: DigitsConfig,
+    key: str,
+    ckpt_path: Path,
+    resume: bool,
+    progress: bool,
+) -> dict:
+    """Train one model on one placement (resuming if asked), test it on both placements."""
+    seed_everything(cfg.seed)
+    model = build_model(name, width=cfg.width)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    state = load_checkpoint(ckpt_path) if resume else None
+    start, history, train_seconds = 0, [], 0.0
+    if state is not None:
+        if state.get("config_key") != key:
+            raise ValueError(
+                f"{ckpt_path} was written with a different configuration or data set; use another "
+                "out_dir or resume=False"
+            )
+        if state["epoch"] > cfg.epochs:
+            raise ValueError(
+                f"{ckpt_path} holds {state['epoch']} epochs but only {cfg.epochs} were asked for"
+            )
+        if state["epoch"] == cfg.epochs and "result" in state:
+            return state["result"]
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        set_rng_state(state["rng"])
+        start, history = state["epoch"], list(state["history"])
+        train_seconds = state.get("train_seconds", 0.0)
+
+    x, y = data.inputs("train", placement), data.train_labels
+    n_batches = len(y) // cfg.batch_size if len(y) >= cfg.batch_size else 1
+    bar = tqdm(
+        total=cfg.epochs * n_batches,
+        initial=start * n_batches,
+        desc=f"{name} (train {placement})",
+        disable=not progress,
+        leave=False,
+    )
+    for epoch in range(start, cfg.epochs):
+        t0 = time.perf_counter()
+        lr = _lr(cfg, epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        order = _epoch_order(cfg, epoch, len(y))
+        model.train()
+        loss_sum, correct, seen = 0.0, 0, 0
+        for b in range(n_batches):
+            idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
+            logits = model(x[idx])
+            loss = F.cross_entropy(logits, y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            loss_sum += float(loss.detach()) * len(idx)
+            correct += int((logits.argmax(1) == y[idx]).sum())
+            seen += len(idx)
+            bar.update(1)
+            bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
+        train_seconds += time.perf_counter() - t0
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "lr": lr,
+                "loss": loss_sum / seen,
+                "train_accuracy": correct / seen,
+            }
+        )
+        save_checkpoint(
+            ckpt_path,
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "epoch": epoch + 1,
+                "history": history,
+                "rng": rng_state(),
+                "config_key": key,
+                "train_seconds": train_seconds,
+            },
+        )
+    bar.close()
+    end_state = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "epoch": cfg.epochs,
+        "history": history,
+        "rng": rng_state(),  # evaluation below draws no random numbers
+        "config_key": key,
+        "train_seconds": train_seconds,
+    }
+    accuracy = {
+        test: evaluate(model, data.inputs("test", test), data.test_labels) for test in PLACEMENTS
+    }
+    result = {
+        "test_accuracy": accuracy,
+        "test_error_percent": {k: 100.0 * (1.0 - v) for k, v in accuracy.items()},
+        "history": history,
+        "train_seconds": train_seconds,
+    }
+    save_checkpoint(ckpt_path, {**end_state, "result": result})
+    return result
+
+
+def run_mobius_digits(
+    out_dir: str | Path,
+    *,
+    models: Sequence[str] = ZOO,
+    quick: bool = False,
+    data: str | Path | None = None,
+    epochs: int | None = None,
+    seed: int = 0,
+    resume: bool = False,
+    train_on: Sequence[str] = PLACEMENTS,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    width: int | None = None,
+    size: int | None = None,
+    batch_size: int | None = None,
+    progress: bool = True,
+    threads: int | None = None,
+) -> dict:
+    """Train and test the zoo on Möbius digits; write metrics, checkpoints and a plot to ``out_dir``.
+
+    Args:
+        out_dir: output folder (created).
+        models: names from :data:`~gaugeconv.mobius.ZOO`.
+        quick: the :data:`QUICK` setup (minutes on 2 CPU cores) instead of :data:`FULL`.
+        data: ``None`` for the embedded scikit-learn digits, or a folder with the MNIST IDX files.
+        epochs, n_train, n_test, width, size, batch_size: override the chosen setup (``size`` only
+            applies to the embedded digits; MNIST is 28 x 28).
+        seed: seeds model init, data split, shifts and batch order.
+        resume: continue from the checkpoints in ``out_dir`` (finished runs are not retrained).
+        train_on: train placements ("centered", "shifted"); each run is tested on both.
+        progress: show a tqdm progress bar.
+        threads: torch intra-op threads for the run (restored afterwards). Default: 1 with
+            ``quick`` (its small convolutions gain little from threading, and a second thread
+            competing with other processes for 2 cores made training 10-100x slower in our
+            measurements), torch's setting otherwise.
+
+    Returns the metrics dict also written to ``out_dir/metrics.json``: per model the parameter count
+    (and the published one), and per training placement ``test_accuracy``/``test_error_percent`` on
+    centered and shifted test digits plus the training history; ``test_accuracy`` (model ->
+    "train_<a>/test_<b>" -> accuracy), ``table`` (test errors) and ``table_text``.
+    """
+    unknown = [m for m in models if m not in ZOO]
+    if unknown or not models:
+        raise ValueError(
+            f"unknown or no models {unknown or list(models)}; expected names from {list(ZOO)}"
+        )
+    bad = [p for p in train_on if p not in PLACEMENTS]
+    if bad or not train_on:
+        raise ValueError(
+            f"train_on must be a non-empty subset of {PLACEMENTS}, got {list(train_on)}"
+        )
+    cfg = QUICK if quick else FULL
+    if threads is None and quick:
+        threads = 1
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+    ):
+        raise ValueError(f"threads must be a positive int or None, got {threads!r}")
+    overrides = {
+        "epochs": epochs,
+        "n_train": n_train,
+        "n_test": n_test,
+        "width": width,
+        "size": size,
+        "batch_size": batch_size,
+    }
+    cfg = replace(cfg, seed=seed, **{k: v for k, v in overrides.items() if v is not None})
+    if cfg.epochs < 0:
+        raise ValueError(f"epochs must be >= 0, got {cfg.epochs}")
+    if cfg.size % 4:
+        raise ValueError(
+            f"size must be divisible by 4 (two poolings along the strip), got {cfg.size}"
+        )
+    out_dir = Path(out_dir)
+    (out_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    t_start = time.perf_counter()
+    digits = load_mobius_digits(
+        data,
+        n_train=cfg.n_train,
+        n_test=cfg.n_test,
+        size=cfg.size,
+        digit_size=cfg.digit_size,
+        jitter=cfg.jitter,
+        seed=seed,
+    )
+    key = cfg.key(None if data is None else str(Path(data).resolve()))
+
+    metrics: dict = {
+        "experiment": "mobius_digits",
+        "config": {
+            **asdict(cfg),
+            "quick": quick,
+            "threads": threads or torch.get_num_threads(),
+            "train_on": list(train_on),
+            "models": list(models),
+        },
+        "data": digits.describe(),
+        "models": {},
+        "published": {
+            "params": PUBLISHED_PARAMS,
+            "test_error_percent_on_shifted": PUBLISHED_ERRORS,
+        },
+    }
+    previous_threads = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        for name in models:
+            params = count_parameters(build_model(name, width=cfg.width))
+            entry = {"params": params, "published_params": PUBLISHED_PARAMS[name], "runs": {}}
+            metrics["models"][name] = entry
+            for placement in train_on:
+                ckpt = out_dir / "checkpoints" / f"{name}__train_{placement}.pt"
+                entry["runs"][f"train_{placement}"] = _train_run(
+                    name, placement, digits, cfg, key, ckpt, resume, progress
+                )
+                _finish(metrics, out_dir, t_start)
+    finally:
+        torch.set_num_threads(previous_threads)
+    _finish(metrics, out_dir, t_start)
+    save_plot(metrics, out_dir / "test_errors.png")
+    return metrics
+
+
+def _finish(metrics: dict, out_dir: Path, t_start: float) -> None:
+    metrics["test_accuracy"] = {
+        name: {
+            f"{run}/test_{te}": acc
+            for run, result in entry["runs"].items()
+            for te, acc in result["test_accuracy"].items()
+        }
+        for name, entry in metrics["models"].items()
+    }
+    metrics["table"] = error_table(metrics)
+    metrics["table_text"] = format_table(metrics)
+    metrics["runtime_seconds"] = time.perf_counter() - t_start
+    metrics["plot"] = "test_errors.png"
+    write_json(out_dir / "metrics.json", metrics)
+
+
+# ---------------------------------------------------------------------------------------- CLI
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Arguments of ``experiments/mobius_digits.py`` (and ``gaugeconv train mobius``)."""
+    parser.add_argument("--out", default="runs/mobius_digits", help="output folder")
+    parser.add_argument("--models", nargs="+", default=list(ZOO), choices=list(ZOO))
+    parser.add_argument("--quick", action="store_true", help="the few-minute CPU setup")
+    parser.add_argument("--data", help="folder with the MNIST IDX files (default: embedded digits)")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resume", action="store_true", help="continue from checkpoints in --out")
+    parser.add_argument("--train-on", nargs="+", default=list(PLACEMENTS), choices=list(PLACEMENTS))
+    parser.add_argument("--n-train", type=int)
+    parser.add_argument("--n-test", type=int)
+    parser.add_argument("--width", type=int, help="units in the first conv block (paper: 4)")
+    parser.add_argument("--size", type=int, help="strip size for the embedded digits")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--threads", type=int, help="torch threads (default: 1 with --quick)")
+    parser.add_argument("--no-progress", action="store_true")
+    return parser
+
+
+def cli_command(args: argparse.Namespace) -> int:
+    """``gaugeconv train mobius``: :func:`run_from_args`, exit status 0."""
+    run_from_args(args)
+    return 0
+
+
+def run_from_args(args: argparse.Namespace) -> dict:
+    """Run :func:`run_mobius_digits` with parsed :func:`add_arguments` and print the table."""
+    metrics = run_mobius_digits(
+        args.out,
+        models=args.models,
+        quick=args.quick,
+        data=args.data,
+        epochs=args.epochs,
+        seed=args.seed,
+        resume=args.resume,
+        train_on=args.train_on,
+        n_train=args.n_train,
+        n_test=args.n_test,
+        width=args.width,
+        size=args.size,
+        batch_size=args.batch_size,
+        progress=not args.no_progress,
+        threads=args.threads,
+    )
+    print(metrics["table_text"])
+    print(f"runtime {metrics['runtime_seconds']:.1f} s; results in {args.out}")
+    return metrics
