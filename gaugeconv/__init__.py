@@ -4,7 +4,7 @@ Geometry (meshes -> gauge graphs), gauge-equivariant layers (GEM-CNN for SO(2) a
 icosahedral chart CNN and convolutions on the Möbius strip.
 """
 
-from . import data, features, groups, ico, models, nn, shapes
+from . import data, features, groups, ico, mobius, models, nn, shapes
 from .features import invariant_features, xyz_features
 from .geometry import GEOMETRY_VERSION, Mesh, load_mesh
 from .graph import check_gauge_graph, gauge_graph
@@ -30,6 +30,7 @@ __all__ = [
     "invariant_features",
     "load_mesh",
     "mesh_hierarchy",
+    "mobius",
     "models",
     "nn",
     "shapes",

@@ -78,6 +78,32 @@ def _train(args: argparse.Namespace) -> int:
     raise ValueError(f"unknown task {args.task!r}")
 
 
+def _mesh_task_arguments(tr: argparse.ArgumentParser) -> None:
+    tr.add_argument(
+        "--quick", action="store_true", help="small settings: a few minutes on 2 CPU cores"
+    )
+    tr.add_argument(
+        "--data", help="folder of a real data set (FAUST, Maron et al., MeshCNN human_seg)"
+    )
+    tr.add_argument("--out", help="output folder (default: runs/<task>)")
+    tr.add_argument(
+        "--resume", action="store_true", help="continue from the last checkpoint in --out"
+    )
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--epochs", type=int, help="override the number of epochs")
+    tr.add_argument("--lr", type=float, help="learning rate")
+    tr.add_argument("--batch-size", type=int, default=4)
+    tr.add_argument(
+        "--model",
+        nargs="+",
+        default=["gem"],
+        help="gem (rotation-invariant inputs), gem-xyz, isotropic, or all",
+    )
+    tr.add_argument("--device", default="cpu", help="cpu or cuda")
+    tr.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    tr.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gaugeconv", description="Gauge-equivariant CNNs on meshes and manifolds."
@@ -104,34 +130,22 @@ def build_parser() -> argparse.ArgumentParser:
     pre.set_defaults(func=_preprocess)
 
     tr = sub.add_parser(
-        "train",
-        help="train and evaluate a model on a task (embedded synthetic data unless --data is given)",
+        "train", help="train and evaluate a model on a task (embedded data by default)"
     )
-    tr.add_argument("task", choices=["segmentation", "correspondence"])
-    tr.add_argument(
-        "--quick", action="store_true", help="small settings: a few minutes on 2 CPU cores"
-    )
-    tr.add_argument(
-        "--data", help="folder of a real data set (FAUST, Maron et al., MeshCNN human_seg)"
-    )
-    tr.add_argument("--out", help="output folder (default: runs/<task>)")
-    tr.add_argument(
-        "--resume", action="store_true", help="continue from the last checkpoint in --out"
-    )
-    tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--epochs", type=int, help="override the number of epochs")
-    tr.add_argument("--lr", type=float, help="learning rate")
-    tr.add_argument("--batch-size", type=int, default=4)
-    tr.add_argument(
-        "--model",
-        nargs="+",
-        default=["gem"],
-        help="gem (rotation-invariant inputs), gem-xyz, isotropic, or all",
-    )
-    tr.add_argument("--device", default="cpu", help="cpu or cuda")
-    tr.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    tr.add_argument("--no-progress", action="store_true", help="no progress bars")
-    tr.set_defaults(func=_train)
+    tasks = tr.add_subparsers(dest="task", required=True)
+    for task, what in (
+        ("segmentation", "per-vertex part segmentation of meshes"),
+        ("correspondence", "shape correspondence (template vertex per vertex)"),
+    ):
+        p = tasks.add_parser(task, help=what)
+        _mesh_task_arguments(p)
+        p.set_defaults(func=_train)
+    from .mobius.experiment import add_arguments as mobius_arguments
+    from .mobius.experiment import cli_command as mobius_command
+
+    mob = tasks.add_parser("mobius", help="digits on the Möbius strip: gauge CNNs vs. plain CNNs")
+    mobius_arguments(mob)
+    mob.set_defaults(func=mobius_command)
     return parser
 
 

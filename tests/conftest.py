@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+import torch
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # one BLAS/OpenMP thread per xdist worker: two workers with two threads each on two cores
+    # oversubscribe the machine and make small-op workloads (training loops) many times slower
+    torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MESHES = REPO.parent / "shared" / "meshes"

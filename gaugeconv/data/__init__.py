@@ -26,6 +26,7 @@ from .dataset import GraphDataset, mesh_graph
 from .faust import FAUST, faust_registration_files
 from .human_seg import MaronHumanSeg, MeshCNNHumanSeg, maron_file_pairs
 from .labels import meshcnn_edges, vote_vertex_labels
+from .mnist import load_embedded_digits, load_mnist, read_idx, write_idx
 from .shipped import MESH_DIR, SHIPPED_MESHES, shipped_mesh_path
 from .sphere_grid import LatLonResampler, east_north, latlon_of, tangent_components
 from .synthetic_climate import synthetic_snapshot, write_synthetic_climatenet
@@ -34,6 +35,10 @@ from .template_parts import geodesic_partition
 from .ugscnn import UGSCNN_CHANNELS, UgscnnClimate, load_ugscnn_npz, read_ugscnn_mesh
 
 __all__ = [
+    "load_embedded_digits",
+    "load_mnist",
+    "read_idx",
+    "write_idx",
     "ALL_VARIABLES",
     "DEFAULT_VARIABLES",
     "FAUST",
