@@ -76,20 +76,9 @@ def worker(side: str, what: str, level: int, mode: str) -> dict:
                 return model(x, graph)
         else:
             from gaugeconv.features import xyz_features
-            from gaugeconv.models import GemResNet
+            from gaugeconv.models import faust_gem_resnet
 
-            model = GemResNet(
-                3,
-                N_CLASSES,
-                width=16,
-                order=2,
-                n_blocks=3,
-                nonlinearity="regular",
-                num_samples=7,
-                norm=None,
-                head=(256,),
-                dropout=0.5,
-            )
+            model = faust_gem_resnet(N_CLASSES)
             x = xyz_features(graph)
 
             def fwd():
@@ -159,7 +148,7 @@ def equivariance_errors(level: int) -> dict:
     import torch
 
     from gaugeconv.features import xyz_features
-    from gaugeconv.models import GemResNet
+    from gaugeconv.models import faust_gem_resnet
 
     torch.manual_seed(0)
     graph, _ = _ours_setup(level, torch.float64)
@@ -171,21 +160,7 @@ def equivariance_errors(level: int) -> dict:
     moved.edge_transport = graph.edge_transport + alpha[j] - alpha[i]
     out = {}
     for kind in ("regular", "norm"):
-        model = (
-            GemResNet(
-                3,
-                N_CLASSES,
-                width=16,
-                order=2,
-                n_blocks=3,
-                nonlinearity=kind,
-                num_samples=7,
-                norm=None,
-                head=(256,),
-            )
-            .double()
-            .eval()
-        )
+        model = faust_gem_resnet(N_CLASSES, nonlinearity=kind).double().eval()
         with torch.no_grad():
             for p in model.parameters():  # biases randomised too
                 p.normal_(0, 0.3)

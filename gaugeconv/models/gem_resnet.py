@@ -74,3 +74,27 @@ class GemResNet(nn.Module):
         for block in self.blocks:
             x = block(x, graph)
         return self.head(x[:, :, 0])
+
+
+def faust_gem_resnet(num_classes: int = 6890, **overrides) -> GemResNet:
+    """The GEM-CNN paper's FAUST network (the reference's ``experiments/faust_direct.py``).
+
+    XYZ coordinates as 3 scalar inputs; three residual blocks of width 16 with orders
+    0 -> 2 -> 2 -> 0, 2 radial rings and the sampled regular nonlinearity (7 samples); a
+    16 -> 256 -> ``num_classes`` head with dropout. ``overrides`` replace any of these settings
+    (e.g. ``nonlinearity="norm"`` for an exactly equivariant variant).
+    """
+    settings = dict(
+        in_order=0,
+        width=16,
+        order=2,
+        n_blocks=3,
+        n_rings=2,
+        nonlinearity="regular",
+        num_samples=7,
+        norm=None,
+        head=(256,),
+        dropout=0.5,
+    )
+    settings.update(overrides)
+    return GemResNet(3, num_classes, **settings)
