@@ -3,6 +3,7 @@
 import json
 import os
 import socket
+import time
 
 import pytest
 import torch
@@ -132,6 +133,7 @@ def _ddp_worker(rank, world, port, graphs, state, out):
     _one_step(ddp, distributed.shard(graphs))
     if rank == 0:
         torch.save(model.state_dict(), out / "ddp.pt")
+    del ddp
     distributed.teardown()
 
 
@@ -143,7 +145,13 @@ def test_ddp_two_processes_match_single_process(tmp_path):
     model = build_model("gem", 8, tiny(tmp_path))
     state = {k: v.clone() for k, v in model.state_dict().items()}
     _one_step(model, graphs)
-    mp.spawn(_ddp_worker, args=(2, _free_port(), graphs, state, tmp_path), nprocs=2, join=True)
+    ctx = mp.spawn(_ddp_worker, args=(2, _free_port(), graphs, state, tmp_path), nprocs=2, join=False)
+    deadline = time.monotonic() + 240
+    while not ctx.join(timeout=2):
+        if time.monotonic() > deadline:  # never hang the test suite
+            for p in ctx.processes:
+                p.kill()
+            pytest.fail("DDP workers did not finish within 240 s")
     ddp_state = torch.load(tmp_path / "ddp.pt")
     for k, v in model.state_dict().items():
         torch.testing.assert_close(ddp_state[k], v, atol=1e-6, rtol=1e-5)

@@ -9,7 +9,9 @@ equals the single-process step on the whole batch. Only rank 0 writes checkpoint
 
 from __future__ import annotations
 
+import gc
 import os
+import time
 
 import torch
 import torch.distributed as dist
@@ -55,5 +57,15 @@ def shard(items: list) -> list:
 
 
 def teardown() -> None:
+    """Leave the process group without the gloo shutdown deadlock.
+
+    Destroying a gloo group joins its worker threads while holding the GIL; a worker that is still
+    destroying a finished all-reduce needs the GIL for that, so both wait forever. A barrier makes
+    all work finish, the short sleep (which releases the GIL) lets the workers dispose of it, and
+    only then is the group destroyed.
+    """
     if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        gc.collect()
+        time.sleep(0.2)
         dist.destroy_process_group()
