@@ -54,7 +54,8 @@ def _train(args: argparse.Namespace) -> int:
     if args.task in ("segmentation", "correspondence"):
         from .training.mesh_tasks import MODELS, MeshTaskConfig, format_table, run_mesh_task
 
-        models = list(MODELS) if "all" in args.model else args.model
+        models = ["gem"] if args.model is None else args.model
+        models = list(MODELS) if "all" in models else models
         cfg = MeshTaskConfig(
             task=args.task,
             out_dir=out,
@@ -70,6 +71,41 @@ def _train(args: argparse.Namespace) -> int:
             device=args.device,
         )
         metrics = run_mesh_task(cfg)
+        if distributed.is_main_process():
+            print(format_table(metrics))
+            print(f"wrote {out}/metrics.json, checkpoints and plots")
+        distributed.teardown()
+        return 0
+    if args.task == "climate":
+        from .training.climate_task import (
+            MODELS,
+            ClimateTaskConfig,
+            format_table,
+            run_climate_task,
+        )
+
+        models = list(MODELS) if args.model is None or "all" in args.model else args.model
+        cfg = ClimateTaskConfig(
+            out_dir=out,
+            models=models,
+            data=args.data,
+            data_cache=args.data_cache,
+            ugscnn_mesh=args.ugscnn_mesh,
+            quick=args.quick,
+            level=args.level,
+            epochs=args.epochs,
+            n_train=args.n_train,
+            n_test=args.n_test,
+            width=args.width,
+            lr=args.lr if args.lr is not None else 0.01,
+            batch_size=args.batch_size,
+            class_weighting=args.class_weighting,
+            seed=args.seed,
+            resume=args.resume,
+            progress=not args.no_progress,
+            device=args.device,
+        )
+        metrics = run_climate_task(cfg)
         if distributed.is_main_process():
             print(format_table(metrics))
             print(f"wrote {out}/metrics.json, checkpoints and plots")
@@ -107,12 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="train and evaluate a model on a task (embedded synthetic data unless --data is given)",
     )
-    tr.add_argument("task", choices=["segmentation", "correspondence"])
+    tr.add_argument("task", choices=["segmentation", "correspondence", "climate"])
     tr.add_argument(
         "--quick", action="store_true", help="small settings: a few minutes on 2 CPU cores"
     )
     tr.add_argument(
-        "--data", help="folder of a real data set (FAUST, Maron et al., MeshCNN human_seg)"
+        "--data",
+        help="folder of a real data set (FAUST, Maron et al., MeshCNN human_seg; climate: "
+        "ClimateNet .nc files in train/ and test/ or one folder, or ugscnn data-*.npz)",
     )
     tr.add_argument("--out", help="output folder (default: runs/<task>)")
     tr.add_argument(
@@ -125,9 +163,22 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--model",
         nargs="+",
-        default=["gem"],
-        help="gem (rotation-invariant inputs), gem-xyz, isotropic, or all",
+        help="segmentation/correspondence: gem (rotation-invariant inputs, the default), gem-xyz, "
+        "isotropic; climate: ico-scalar, ico-vector, chart-cnn (default: all); or all",
     )
+    clim = tr.add_argument_group("climate")
+    clim.add_argument("--level", type=int, help="icosphere level (quick: 4, full: 5)")
+    clim.add_argument("--width", type=int, help="regular fields at the top of the U-Net")
+    clim.add_argument("--n-train", type=int, help="synthetic training snapshots")
+    clim.add_argument("--n-test", type=int, help="synthetic test snapshots")
+    clim.add_argument(
+        "--class-weighting",
+        choices=["sqrt", "inverse", "none"],
+        default="sqrt",
+        help="loss weights from the training label frequencies f: 1/sqrt(K f), 1/(K f) or none",
+    )
+    clim.add_argument("--data-cache", help="folder for the synthetic files (default: OUT/data)")
+    clim.add_argument("--ugscnn-mesh", help="ugscnn's icosphere_5.pkl (with ugscnn .npz data)")
     tr.add_argument("--device", default="cpu", help="cpu or cuda")
     tr.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     tr.add_argument("--no-progress", action="store_true", help="no progress bars")

@@ -1,6 +1,7 @@
 """Reference architectures used by the experiments."""
 
+from .chart_unet import ChartUNet
 from .gem_resnet import GemResNet
 from .ico_unet import IcoUNet
 
-__all__ = ["GemResNet", "IcoUNet"]
+__all__ = ["ChartUNet", "GemResNet", "IcoUNet"]
