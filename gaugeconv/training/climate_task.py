@@ -191,6 +191,8 @@ def synthetic_files(cfg: ClimateTaskConfig) -> tuple[Path, Path]:
                 write_synthetic_climatenet(folder, n, n_lat=n_lat, n_lon=n_lon, seed=seed)
                 write_json(mpath, manifest)
         folders.append(folder)
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()  # the other ranks read what rank 0 wrote
     return folders[0], folders[1]
 
 
