@@ -78,6 +78,80 @@ def _train(args: argparse.Namespace) -> int:
     raise ValueError(f"unknown task {args.task!r}")
 
 
+def _train_climate(args: argparse.Namespace) -> int:
+    import torch
+
+    from .training import distributed
+    from .training.climate_task import MODELS, ClimateTaskConfig, format_table, run_climate_task
+
+    torch.set_num_threads(max(1, min(torch.get_num_threads(), args.threads)))
+    out = args.out or "runs/climate"
+    models = list(MODELS) if args.model is None or "all" in args.model else args.model
+    cfg = ClimateTaskConfig(
+        out_dir=out,
+        models=models,
+        data=args.data,
+        data_cache=args.data_cache,
+        ugscnn_mesh=args.ugscnn_mesh,
+        quick=args.quick,
+        level=args.level,
+        epochs=args.epochs,
+        n_train=args.n_train,
+        n_test=args.n_test,
+        width=args.width,
+        lr=args.lr if args.lr is not None else ClimateTaskConfig.lr,
+        batch_size=args.batch_size,
+        class_weighting=args.class_weighting,
+        seed=args.seed,
+        resume=args.resume,
+        progress=not args.no_progress,
+        device=args.device,
+    )
+    metrics = run_climate_task(cfg)
+    if distributed.is_main_process():
+        print(format_table(metrics))
+        print(f"wrote {out}/metrics.json, checkpoints and plots")
+    distributed.teardown()
+    return 0
+
+
+def _climate_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--quick", action="store_true", help="small settings: a few minutes on 2 CPU cores"
+    )
+    p.add_argument(
+        "--data",
+        help="ClimateNet .nc files (train/ and test/ subfolders, or one folder: last 20 %% test) "
+        "or ugscnn data-*.npz files",
+    )
+    p.add_argument("--out", help="output folder (default: runs/climate)")
+    p.add_argument(
+        "--resume", action="store_true", help="continue from the last checkpoint in --out"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, help="override the number of epochs")
+    p.add_argument("--lr", type=float, help="learning rate (default 0.003)")
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument(
+        "--model", nargs="+", help="ico-scalar, ico-vector, chart-cnn or all (default: all)"
+    )
+    p.add_argument("--level", type=int, help="icosphere level (quick: 4, full: 5)")
+    p.add_argument("--width", type=int, help="regular fields at the top of the U-Net")
+    p.add_argument("--n-train", type=int, help="synthetic training snapshots")
+    p.add_argument("--n-test", type=int, help="synthetic test snapshots")
+    p.add_argument(
+        "--class-weighting",
+        choices=["sqrt", "inverse", "none"],
+        default="sqrt",
+        help="loss weights from the training label frequencies f: 1/sqrt(K f), 1/(K f) or none",
+    )
+    p.add_argument("--data-cache", help="folder for the synthetic files (default: OUT/data)")
+    p.add_argument("--ugscnn-mesh", help="ugscnn's icosphere_5.pkl (with ugscnn .npz data)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
 def _mesh_task_arguments(tr: argparse.ArgumentParser) -> None:
     tr.add_argument(
         "--quick", action="store_true", help="small settings: a few minutes on 2 CPU cores"
@@ -143,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .mobius.experiment import add_arguments as mobius_arguments
     from .mobius.experiment import cli_command as mobius_command
 
+    clim = tasks.add_parser(
+        "climate", help="icosahedral segmentation of extreme weather (ClimateNet)"
+    )
+    _climate_arguments(clim)
+    clim.set_defaults(func=_train_climate)
     mob = tasks.add_parser("mobius", help="digits on the Möbius strip: gauge CNNs vs. plain CNNs")
     mobius_arguments(mob)
     mob.set_defaults(func=mobius_command)
