@@ -1,7 +1,8 @@
 """Geometry preprocessing (numpy + scipy only): meshes, intrinsic geometry, frames, transport."""
 
 from . import shapes
-from .intrinsic import angle_defects, corner_angles, one_ring_edges, vertex_fans, wrap_angle
+from .fans import corner_angles
+from .intrinsic import angle_defects, one_ring_edges, vertex_fans, wrap_angle
 from .io import load_mesh
 from .mesh import Mesh
 from .pipeline import GEOMETRY_VERSION, GaugeGeometry, compute_gauge_geometry

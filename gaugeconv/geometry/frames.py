@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .intrinsic import EdgeGeometry, VertexFans, corner_angles, wrap_angle
+from .fans import VertexFans, corner_angles
+from .intrinsic import EdgeGeometry, wrap_angle
 from .mesh import Mesh
 
 
@@ -26,8 +27,8 @@ def vertex_normals(mesh: Mesh, fans: VertexFans) -> np.ndarray:
     fn /= np.linalg.norm(fn, axis=1, keepdims=True)
     w = corner_angles(mesh.edge_lengths).reshape(-1) * fans.sigma
     contrib = np.repeat(fn, 3, axis=0) * w[:, None]
-    n = np.zeros((mesh.n_vertices, 3))
-    np.add.at(n, f.reshape(-1), contrib)
+    corner_vertex = f.reshape(-1)
+    n = np.stack([np.bincount(corner_vertex, contrib[:, d], mesh.n_vertices) for d in range(3)], 1)
     norm = np.linalg.norm(n, axis=1, keepdims=True)
     bad = np.flatnonzero(norm[:, 0] <= 1e-12)
     if len(bad):

@@ -28,6 +28,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .fans import VertexFans, walk_fans
 from .topology import (
     Halfedges,
     _fmt,
@@ -71,7 +72,11 @@ def _check_indices(faces: np.ndarray, n_vertices: int) -> None:
     if len(rep):
         raise ValueError(f"degenerate faces repeat a vertex: faces {_fmt(rep)}")
     key = np.sort(faces, axis=1)
-    key = key[np.lexsort(key.T[::-1])]
+    if n_vertices < 2**21:  # the three sorted indices fit one int64 key
+        flat = (key[:, 0] * n_vertices + key[:, 1]) * n_vertices + key[:, 2]
+        key = key[np.argsort(flat)]
+    else:
+        key = key[np.lexsort(key.T[::-1])]
     dup = np.flatnonzero((key[1:] == key[:-1]).all(axis=1))
     if len(dup):
         raise ValueError(f"duplicate faces (same three vertices twice): {_fmt(key[dup])}")
@@ -185,7 +190,6 @@ class Mesh:
                 vertices = vertices[used]
             n = int(used.sum())
         he = build_halfedges(faces, n)
-        faces, origin, vertices, he = _split_bowties(faces, origin, vertices, he)
         sign, orientable = face_orientation(he, len(faces))
         if (sign < 0).any():
             flip = np.flatnonzero(sign < 0)
@@ -200,6 +204,13 @@ class Mesh:
             # reversing (a, b, c) -> (c, b, a): edge k of the new face is edge (1 - k) % 3 reversed
             lengths[flip] = lengths[flip][:, [1, 0, 2]]
             he = build_halfedges(faces, n)
+        fans = walk_fans(he, n, lengths, _boundary_vertices(he, n))
+        if fans is None:  # a corner out of reach of its vertex's walk: bow-tie vertices
+            faces, origin, vertices, he = _split_bowties(faces, origin, vertices, he)
+            n = len(origin)
+            fans = walk_fans(he, n, lengths, _boundary_vertices(he, n))
+        self.fans: VertexFans = fans
+        self.__dict__["boundary_vertex_mask"] = _boundary_vertices(he, n)
         self.vertices = vertices
         self.faces = faces
         self.edge_lengths = lengths
@@ -231,9 +242,7 @@ class Mesh:
 
     @cached_property
     def boundary_vertex_mask(self) -> np.ndarray:
-        mask = np.zeros(self.n_vertices, dtype=bool)
-        mask[self.edges[self.halfedges.boundary_edge_mask].reshape(-1)] = True
-        return mask
+        return _boundary_vertices(self.halfedges, self.n_vertices)
 
     @property
     def n_boundary_edges(self) -> int:
@@ -313,12 +322,16 @@ class Mesh:
         return Mesh(self.vertices @ r.T, self.faces)
 
 
+def _boundary_vertices(he: Halfedges, n: int) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    mask[he.edges[he.boundary_edge_mask].reshape(-1)] = True
+    return mask
+
+
 def _split_bowties(faces, origin, vertices, he: Halfedges):
     """Split vertices where several fans of faces touch into one vertex per fan (warns)."""
     n = len(origin)
     n_fans, fans = corner_fans(he)
-    if n_fans == n:  # every vertex has exactly one fan
-        return faces, origin, vertices, he
     corner_vertex = faces.reshape(-1)
     pair_key = np.unique(corner_vertex * np.int64(n_fans) + fans)
     pairs = np.stack([pair_key // n_fans, pair_key % n_fans], axis=1)

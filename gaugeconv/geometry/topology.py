@@ -15,6 +15,7 @@ Everything here is vectorised numpy/scipy; no Python loop runs over vertices or 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -49,6 +50,13 @@ class Halfedges:
         counts = np.bincount(self.edge, minlength=self.n_edges)
         return counts == 1
 
+    @cached_property
+    def coherent(self) -> bool:
+        """Every interior edge is used once in each direction (faces wound consistently)."""
+        h = np.flatnonzero(self.twin >= 0)
+        return bool((self.origin[h] == self.target[self.twin[h]]).all())
+
+    @cached_property
     def next_corner(self) -> tuple[np.ndarray, np.ndarray]:
         """Successor of every (corner, direction) in the walk around its vertex.
 
@@ -79,7 +87,14 @@ def build_halfedges(faces: np.ndarray, n_vertices: int) -> Halfedges:
     lo = np.minimum(origin, target)
     hi = np.maximum(origin, target)
     key = lo * np.int64(n_vertices) + hi
-    uniq, edge, counts = np.unique(key, return_inverse=True, return_counts=True)
+    # one sort gives the edges, the edge id of every halfedge and the twins
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    new_edge = np.ones(len(key), dtype=bool)
+    new_edge[1:] = sorted_key[1:] != sorted_key[:-1]
+    starts = np.flatnonzero(new_edge)
+    counts = np.diff(np.append(starts, len(key)))
+    uniq = sorted_key[starts]
     if (counts > 2).any():
         bad = np.flatnonzero(counts > 2)
         bad_edges = np.stack([uniq[bad] // n_vertices, uniq[bad] % n_vertices], axis=1)
@@ -88,13 +103,12 @@ def build_halfedges(faces: np.ndarray, n_vertices: int) -> Halfedges:
             f"edges {_fmt(bad_edges)} (vertex index pairs)"
         )
     edges = np.stack([uniq // n_vertices, uniq % n_vertices], axis=1)
-    # twin: sort halfedges by edge id; pairs of equal ids are twins
-    order = np.argsort(edge, kind="stable")
-    sorted_edge = edge[order]
-    twin = np.full(len(edge), -1, dtype=np.int64)
-    pair = np.flatnonzero(sorted_edge[1:] == sorted_edge[:-1])
-    twin[order[pair]] = order[pair + 1]
-    twin[order[pair + 1]] = order[pair]
+    edge = np.empty(len(key), dtype=np.int64)
+    edge[order] = np.cumsum(new_edge) - 1
+    twin = np.full(len(key), -1, dtype=np.int64)
+    pair = np.flatnonzero(~new_edge)  # second halfedge of an edge, in sorted order
+    twin[order[pair]] = order[pair - 1]
+    twin[order[pair - 1]] = order[pair]
     return Halfedges(faces, origin, target, edge, edges, twin)
 
 
@@ -105,7 +119,7 @@ def corner_fans(he: Halfedges) -> tuple[int, np.ndarray]:
     several fans touch, has more.
     """
     n = len(he.origin)
-    nxt, _ = he.next_corner()
+    nxt, _ = he.next_corner
     src = np.repeat(np.arange(n), 2)
     dst = nxt.reshape(-1)
     keep = dst >= 0
@@ -130,8 +144,10 @@ def face_orientation(he: Halfedges, n_faces: int) -> tuple[np.ndarray, np.ndarra
     """
     h = np.flatnonzero(he.twin >= 0)
     t = he.twin[h]
-    f, g = h // 3, t // 3
     consistent = he.origin[h] == he.target[t]
+    if consistent.all():  # coherently wound already, hence orientable: nothing to solve
+        return np.ones(n_faces, dtype=np.int64), np.ones(n_faces, dtype=bool)
+    f, g = h // 3, t // 3
     n = n_faces
     # node f (+) and f + n (-); consistent edge links equal signs, inconsistent links opposite signs
     a = np.concatenate([f, f + n])
