@@ -80,9 +80,15 @@ def worker(side: str, what: str, level: int, mode: str) -> dict:
 
             model = faust_gem_resnet(N_CLASSES)
             x = xyz_features(graph)
+            blocks_only = what == "faust-blocks"
 
             def fwd():
-                return model(x, graph)
+                if not blocks_only:
+                    return model(x, graph)
+                y = x
+                for block in model.blocks:
+                    y = block(y, graph)
+                return y
     else:
         import_reference()
         from gem_cnn.transform import GemPrecomp
@@ -98,7 +104,7 @@ def worker(side: str, what: str, level: int, mode: str) -> dict:
             def fwd():
                 return model(x, data.edge_index, precomp.precomp, data.connection)
         else:
-            model = _ref_faust_net(data.num_nodes)
+            model = _ref_faust_net(data.num_nodes, blocks_only=what == "faust-blocks")
             x = data.pos[:, :, None]
 
             def fwd():
@@ -118,7 +124,7 @@ def worker(side: str, what: str, level: int, mode: str) -> dict:
     return measure(step)
 
 
-def _ref_faust_net(n_vertices: int):
+def _ref_faust_net(n_vertices: int, blocks_only: bool = False):
     import torch.nn.functional as F
     from gem_cnn.nn import GemResNetBlock
     from torch import nn
@@ -136,7 +142,10 @@ def _ref_faust_net(n_vertices: int):
         def forward(self, x, edge_index, precomp, connection):
             x = self.conv1(x, edge_index, precomp, connection)
             x = self.conv2(x, edge_index, precomp, connection)
-            x = self.conv3(x, edge_index, precomp, connection)[:, :, 0]
+            x = self.conv3(x, edge_index, precomp, connection)
+            if blocks_only:
+                return x
+            x = x[:, :, 0]
             x = F.dropout(F.relu(self.lin1(x)), training=self.training)
             return F.log_softmax(self.lin2(x), dim=1)
 
@@ -199,16 +208,21 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--side")
-    parser.add_argument("--what")
+    parser.add_argument(
+        "--what",
+        nargs="+",
+        default=["layer", "faust", "faust-blocks"],
+        help="layer, faust (the whole stack), faust-blocks (the stack without its dense head)",
+    )
     parser.add_argument("--mode")
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.side, args.what, args.levels[0], args.mode)))
+        print(json.dumps(worker(args.side, args.what[0], args.levels[0], args.mode)))
         return
     have_ref = import_reference(args.reference)
     sides = ["ours", "ref"] if have_ref else ["ours"]
     rows = []
-    for what in ("layer", "faust"):
+    for what in args.what:
         for level in args.levels:
             res = {}
             for side in sides:
@@ -227,6 +241,7 @@ def main() -> None:
     names = {
         "layer": "one GemConv 64->64, orders 2->2",
         "faust": "FAUST stack (3 blocks, w16, 6890-way head)",
+        "faust-blocks": "FAUST stack without its dense head",
     }
     for what, level, res in rows:
         verts = 10 * 4**level + 2
@@ -246,7 +261,7 @@ def main() -> None:
                 f"| {names[what]} | ico{level} ({verts}) | {label} | {f['time_s']:.3f} | {fb['time_s']:.3f} | "
                 f"{fb['peak_mb']:.0f} | {speed} | {mem} |"
             )
-    errs = equivariance_errors(args.levels[0])
+    errs = equivariance_errors(args.levels[0]) if "faust" in args.what else {}
     notes = "Relative gauge-equivariance error of the FAUST stack (random gauge per vertex, float64, all parameters of both sides drawn from N(0, 0.3^2), biases included):\n\n"
     notes += "\n".join(f"- {k}: {v:.2e}" for k, v in errs.items())
     print("\n".join(lines))
