@@ -27,6 +27,7 @@ from ..ico.conv import ico_conv
 from ..ico.fields import FieldType
 from ..ico.norm import IcoBatchNorm, IcoLayerNorm
 from ..ico.pooling import IcoPool, IcoUnpool
+from .ico_unet import _unet_body, _unet_depth
 
 __all__ = ["ChartConv", "ChartUNet"]
 
@@ -78,16 +79,7 @@ class ChartUNet(nn.Module):
         pool: str = "max",
     ) -> None:
         super().__init__()
-        if level < 1:
-            raise ValueError(f"level must be >= 1, got {level}")
-        if depth is None:
-            depth = min(3, level - 1)
-        if depth < 0 or level - depth < 1:
-            raise ValueError(
-                f"depth {depth} pools level {level} below level 1 (need 0 <= depth <= level - 1)"
-            )
-        if in_channels < 1 or num_classes < 1 or width < 1:
-            raise ValueError("in_channels, num_classes and width must be positive")
+        depth = _unet_depth(in_channels, num_classes, level, width, depth)
         self.in_channels, self.num_classes, self.level, self.depth = (
             in_channels,
             num_classes,
@@ -116,13 +108,4 @@ class ChartUNet(nn.Module):
             )
         atlas = get_atlas(self.level)
         h = atlas.to_charts(x)
-        skips = []
-        for k, enc in enumerate(self.encoders):
-            if k:
-                h = self.pools[k - 1](h)
-            h = enc(h)
-            skips.append(h)
-        skips.pop()
-        for unpool, dec in zip(self.unpools, self.decoders):
-            h = dec(torch.cat([skips.pop(), unpool(h)], 2))
-        return atlas.from_charts(self.head(h), smooth_pentagons=True)
+        return atlas.from_charts(self.head(_unet_body(self, h)), smooth_pentagons=True)

@@ -49,6 +49,37 @@ class IcoBlock(nn.Sequential):
         super().__init__(*layers)
 
 
+def _unet_depth(
+    in_channels: int, num_classes: int, level: int, width: int, depth: int | None
+) -> int:
+    """Validate a U-Net's sizes; the default depth pools down to level ``max(1, level - 3)``."""
+    if level < 1:
+        raise ValueError(f"level must be >= 1, got {level}")
+    if depth is None:
+        depth = min(3, level - 1)
+    if depth < 0 or level - depth < 1:
+        raise ValueError(
+            f"depth {depth} pools level {level} below level 1 (need 0 <= depth <= level - 1)"
+        )
+    if in_channels < 1 or num_classes < 1 or width < 1:
+        raise ValueError("in_channels, num_classes and width must be positive")
+    return depth
+
+
+def _unet_body(net: nn.Module, h: torch.Tensor) -> torch.Tensor:
+    """Encoder (pool, block), then decoder (unpool, concatenate the skip, block) on chart tensors."""
+    skips = []
+    for k, enc in enumerate(net.encoders):
+        if k:
+            h = net.pools[k - 1](h)
+        h = enc(h)
+        skips.append(h)
+    skips.pop()
+    for unpool, dec in zip(net.unpools, net.decoders):
+        h = dec(torch.cat([skips.pop(), unpool(h)], 2))
+    return h
+
+
 class IcoUNet(nn.Module):
     """Gauge-equivariant U-Net: (B, in_channels, V) -> (B, num_classes, V) on the level grid."""
 
@@ -65,16 +96,7 @@ class IcoUNet(nn.Module):
         pool: str = "max",
     ) -> None:
         super().__init__()
-        if level < 1:
-            raise ValueError(f"level must be >= 1, got {level}")
-        if depth is None:
-            depth = min(3, level - 1)
-        if depth < 0 or level - depth < 1:
-            raise ValueError(
-                f"depth {depth} pools level {level} below level 1 (need 0 <= depth <= level - 1)"
-            )
-        if in_channels < 1 or num_classes < 1 or width < 1:
-            raise ValueError("in_channels, num_classes and width must be positive")
+        depth = _unet_depth(in_channels, num_classes, level, width, depth)
         flat = [c for pair in vector_pairs for c in pair]
         if len(set(flat)) != len(flat) or any(not 0 <= c < in_channels for c in flat):
             raise ValueError(
@@ -115,13 +137,4 @@ class IcoUNet(nn.Module):
         if self.vector_channels:
             parts.append(vectors_to_regular(x[:, self.vector_channels], atlas))
         h = atlas.to_charts(torch.cat(parts, 1))
-        skips = []
-        for k, enc in enumerate(self.encoders):
-            if k:
-                h = self.pools[k - 1](h)
-            h = enc(h)
-            skips.append(h)
-        skips.pop()
-        for unpool, dec in zip(self.unpools, self.decoders):
-            h = dec(torch.cat([skips.pop(), unpool(h)], 2))
-        return atlas.from_charts(self.head(h), smooth_pentagons=True)
+        return atlas.from_charts(self.head(_unet_body(self, h)), smooth_pentagons=True)
