@@ -145,7 +145,9 @@ def test_ddp_two_processes_match_single_process(tmp_path):
     model = build_model("gem", 8, tiny(tmp_path))
     state = {k: v.clone() for k, v in model.state_dict().items()}
     _one_step(model, graphs)
-    ctx = mp.spawn(_ddp_worker, args=(2, _free_port(), graphs, state, tmp_path), nprocs=2, join=False)
+    ctx = mp.spawn(
+        _ddp_worker, args=(2, _free_port(), graphs, state, tmp_path), nprocs=2, join=False
+    )
     deadline = time.monotonic() + 240
     while not ctx.join(timeout=2):
         if time.monotonic() > deadline:  # never hang the test suite
