@@ -31,8 +31,8 @@ def mesh_hierarchy(
     Level 0 is ``gauge_graph(mesh)``. Level l's vertices are a subset of level l-1's, spaced about
     ``mean_edge_length * 2^(l-1)`` apart, connected within ``mean_edge_length * 2^l`` (see
     :mod:`gaugeconv.geometry.hierarchy`). Each coarse graph carries ``vertex_index`` (indices into
-    the mesh), ``pool_index``, ``pool_transport``, ``pool_reflect``, ``unpool_transport``,
-    ``unpool_reflect``, and the subsets of ``pos``/``normal``/``frame`` for embedded meshes.
+    the mesh), ``pool_index``, ``pool_transport``, ``pool_reflect``
+    (unpooling uses the inverse transports), and the subsets of ``pos``/``normal``/``frame`` for embedded meshes.
     """
     if n_levels < 0:
         raise ValueError(f"n_levels must be >= 0, got {n_levels}")
@@ -61,8 +61,6 @@ def mesh_hierarchy(
             ),
             "pool_transport": torch.as_tensor(lvl.pool_transport, dtype=dtype),
             "pool_reflect": torch.as_tensor(lvl.pool_reflect),
-            "unpool_transport": torch.as_tensor(lvl.unpool_transport, dtype=dtype),
-            "unpool_reflect": torch.as_tensor(lvl.unpool_reflect),
         }
         for name in ("pos", "normal", "frame"):
             if getattr(fine, name, None) is not None:

@@ -25,8 +25,6 @@ def transform_level(graph, alpha, flip, fine_alpha, fine_flip):
         refl = refl ^ flip[c] ^ fine_flip[v]
     t = torch.where(refl, t - fine_alpha[v] - alpha[c], t + fine_alpha[v] - alpha[c])
     g.pool_transport, g.pool_reflect = wrap(t), refl
-    g.unpool_transport = wrap(torch.where(refl, t, -t))
-    g.unpool_reflect = refl
     return g
 
 

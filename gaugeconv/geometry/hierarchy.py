@@ -10,8 +10,8 @@ length) is built from level l - 1:
    pairs closer than ``r_l / 2``: they are at least ``r_l / 2`` apart and every level-(l-1) vertex
    lies within ``r_l / 2`` of one;
 3. the coarse graph keeps the pairs of coarse vertices within ``r_l``; each fine vertex is pooled to
-   its nearest coarse vertex, with the transport fine -> coarse (and coarse -> fine for unpooling)
-   taken from the grown neighbourhoods.
+   its nearest coarse vertex, with the transport fine -> coarse taken from the grown
+   neighbourhoods (unpooling uses its inverse).
 
 Coarse vertices are vertices of the mesh, so they keep their frames: a gauge transformation of the
 mesh acts on every level consistently, and pooling by transported averages is exactly equivariant.
@@ -35,10 +35,8 @@ class Level:
     edges: EdgeGeometry  # gauge graph among them (original indices)
     pool_source: np.ndarray  # (N_{l-1},) each previous-level vertex (original index) ...
     pool_target: np.ndarray  # ... and the coarse vertex it pools to (original index)
-    pool_transport: np.ndarray  # transport fine -> coarse
+    pool_transport: np.ndarray  # transport fine -> coarse (unpooling uses its inverse)
     pool_reflect: np.ndarray
-    unpool_transport: np.ndarray  # transport coarse -> fine (the inverse of pool_transport)
-    unpool_reflect: np.ndarray
 
 
 def luby_independent_set(n: int, src: np.ndarray, tgt: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -102,22 +100,7 @@ def build_levels(
             )
         pool_t = np.concatenate([np.zeros(len(coarse)), cand.transport[pick]])
         pool_b = np.concatenate([np.zeros(len(coarse), dtype=bool), cand.reflect[pick]])
-        # unpooling transports the other way: the exact inverse (rotation by -g; a reflection
-        # composed with a rotation is its own inverse)
-        unpool_t = np.where(pool_b, pool_t, -pool_t)
-        unpool_b = pool_b
         o = np.argsort(fine)
-        levels.append(
-            Level(
-                coarse,
-                coarse_edges,
-                fine[o],
-                target[o],
-                pool_t[o],
-                pool_b[o],
-                unpool_t[o],
-                unpool_b[o],
-            )
-        )
+        levels.append(Level(coarse, coarse_edges, fine[o], target[o], pool_t[o], pool_b[o]))
         vertices, graph = coarse, coarse_edges
     return levels

@@ -36,6 +36,22 @@ def order_of(dim: int) -> int:
     return (dim - 1) // 2
 
 
+def split_orders(x: torch.Tensor, order: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Scalar parts (..., C, 1) and (cos, sin) pairs (..., C, L, 2) (None if L = 0) of features
+    with orders 0..``order``; ``ValueError`` for features of another order."""
+    L = order_of(x.shape[-1])
+    if L != order:
+        raise ValueError(
+            f"expected order {order} features ({2 * order + 1} components), got order {L}"
+        )
+    return x[..., :1], (x[..., 1:].unflatten(-1, (L, 2)) if L else None)
+
+
+def merge_orders(scalars: torch.Tensor, pairs: torch.Tensor | None) -> torch.Tensor:
+    """Inverse of :func:`split_orders`."""
+    return scalars if pairs is None else torch.cat([scalars, pairs.flatten(-2)], -1)
+
+
 def rotate(x: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
     """Apply ``rho(angle)`` per vertex: order-n parts rotate by ``n * angle``.
 
@@ -71,10 +87,9 @@ def reflect(x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
 def gauge_transform(
     x: torch.Tensor, alpha: torch.Tensor, flip: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """Coefficients after the gauge change 'flip (where ``flip``), then rotate the frame by alpha'."""
-    if flip is not None:
-        x = reflect(x, flip)
-    return rotate(x, -alpha)
+    """Coefficients after the gauge change 'flip (where ``flip``), then rotate the frame by alpha':
+    the transport by ``-alpha`` (with the reflection where ``flip``)."""
+    return transport(x, -alpha, flip)
 
 
 def transport(x: torch.Tensor, angle: torch.Tensor, reflection: torch.Tensor | None = None):

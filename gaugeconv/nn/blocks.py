@@ -43,7 +43,6 @@ class GemResBlock(nn.Module):
     """Two GEM convolutions with norms and nonlinearities, plus an equivariant skip connection.
 
     Orders: ``in_order -> max(in_order, out_order) -> out_order`` (as in the GEM-CNN paper).
-    ``last=True`` omits the final nonlinearity (for output layers).
     """
 
     def __init__(
@@ -59,7 +58,6 @@ class GemResBlock(nn.Module):
         nonlinearity: str = "norm",
         num_samples: int = 7,
         norm: str | None = "batch",
-        last: bool = False,
     ) -> None:
         super().__init__()
         mid = max(in_order, out_order)
@@ -75,11 +73,7 @@ class GemResBlock(nn.Module):
             if same
             else EquivariantLinear(in_channels, out_channels, in_order, out_order, group=group)
         )
-        self.act2 = (
-            nn.Identity()
-            if last
-            else make_nonlinearity(nonlinearity, out_channels, out_order, num_samples)
-        )
+        self.act2 = make_nonlinearity(nonlinearity, out_channels, out_order, num_samples)
 
     def forward(self, x, graph):
         y = self.act1(self.norm1(self.conv1(x, graph)))

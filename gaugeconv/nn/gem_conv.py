@@ -182,26 +182,16 @@ class GemConv(nn.Module):
             raise ValueError(
                 f"x has {x.shape[0]} rows but the graph has {graph.num_nodes} vertices"
             )
-        if self.group.has_reflections is False and bool(graph.edge_reflect.any()):
+
+    def forward(self, x: torch.Tensor, graph) -> torch.Tensor:
+        self._check_input(x, graph)
+        slots = self.chunk_slots or DEFAULT_CHUNK_SLOTS.get(x.device.type, 1 << 16)
+        ops = gem_operators(graph, self._rows, self.n_rings, self.radius, x.dtype, slots)
+        if self.group.has_reflections is False and ops.has_reflections:
             raise ValueError(
                 "the graph has reflecting transports (a non-orientable surface); "
                 'SO(2) layers cannot be equivariant there: use group="O2"'
             )
-
-    def forward(self, x: torch.Tensor, graph) -> torch.Tensor:
-        from ..graph import check_gauge_graph
-
-        check_gauge_graph(graph)
-        self._check_input(x, graph)
-        slots = self.chunk_slots or DEFAULT_CHUNK_SLOTS.get(x.device.type, 1 << 16)
-        key = (
-            tuple((n, tuple((r, t) for r, t in rows)) for n, rows in self._rows.items()),
-            self.n_rings,
-            self.radius,
-            x.dtype,
-            slots,
-        )
-        ops = gem_operators(graph, self._rows, self.n_rings, self.radius, x.dtype, slots, key)
         mats = {nm: self._kernel_matrix(*nm) for nm in self._terms}
         for m in range(min(self.in_order, self.out_order) + 1):
             mats[m] = self._self_matrix(m)
@@ -240,20 +230,20 @@ class _Plan:
             for n in range(self.in_order + 1)
         ]
 
-    def buffers(self, like: torch.Tensor) -> tuple[list, list]:
-        """Reusable gather and aggregation buffers, sized for the largest chunk."""
+    def gather_buffers(self, like: torch.Tensor) -> list[torch.Tensor]:
+        """Reusable buffers for the gathered neighbour features, sized for the largest chunk."""
+        slots = max(c.neighbours.shape[0] for c in self.ops.chunks)
+        return [like.new_empty(slots, self.width(n) * self.c_in) for n in range(self.in_order + 1)]
+
+    def agg_buffers(self, like: torch.Tensor) -> list[torch.Tensor]:
+        """Reusable buffers for the aggregations U_n, sized for the largest chunk."""
         chunks = self.ops.chunks
-        slots = max(c.neighbours.shape[0] for c in chunks)
-        gather = [
-            like.new_empty(slots, self.width(n) * self.c_in) for n in range(self.in_order + 1)
-        ]
-        agg = [
+        return [
             like.new_empty(
                 max(c.coeff[n].shape[0] * c.coeff[n].shape[1] for c in chunks) * self.c_in
             )
             for n in range(self.in_order + 1)
         ]
-        return gather, agg
 
     def aggregate(self, chunk, tables, gather, agg) -> list[torch.Tensor]:
         """U_n = (ELL operator of order n) x (gathered neighbour features), per input order."""
@@ -284,7 +274,7 @@ class _GemFunction(torch.autograd.Function):
         lookup = dict(zip(plan.names, mats))
         ops = plan.ops
         tables = plan.tables(xp)
-        gather, agg = plan.buffers(xp)
+        gather, agg = plan.gather_buffers(xp), plan.agg_buffers(xp)
         outs = [
             xp.new_empty(ops.n_nodes, plan.width(m) * plan.c_out) for m in range(plan.out_order + 1)
         ]
@@ -333,10 +323,11 @@ class _GemFunction(torch.autograd.Function):
             dys.append(gs[:, pos : pos + w].contiguous())
             pos += w
         tables = plan.tables(xp)
-        gather, agg = plan.buffers(xp)
+        if need_w:
+            gather, agg = plan.gather_buffers(xp), plan.agg_buffers(xp)
         grad_mats = {k: torch.zeros_like(v) for k, v in lookup.items()} if need_w else {}
         d_tables = [torch.zeros_like(t) for t in tables] if need_x else None
-        d_agg = plan.buffers(xp)[1] if need_x else None
+        d_agg = plan.agg_buffers(xp) if need_x else None
         for chunk in ops.chunks:
             a0, b0 = chunk.start, chunk.stop
             nc = b0 - a0

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from ..groups.so2 import feature_dim, get_group
+from .kernels import self_interaction_params
 
 
 class EquivariantLinear(nn.Module):
@@ -39,7 +40,7 @@ class EquivariantLinear(nn.Module):
         self.in_order, self.out_order = in_order, out_order
         self.group = get_group(group)
         self.n_common = min(in_order, out_order)
-        per_order = [1] + [1 if self.group.has_reflections else 2] * self.n_common
+        per_order = [self_interaction_params(m, m, self.group) for m in range(self.n_common + 1)]
         self.weight = nn.ParameterList(
             [nn.Parameter(torch.empty(k, in_channels, out_channels)) for k in per_order]
         )

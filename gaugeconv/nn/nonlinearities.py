@@ -24,7 +24,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ..groups.so2 import feature_dim, order_of
+from ..groups.so2 import feature_dim, merge_orders, split_orders
 
 
 def fourier_sampling_matrix(order: int, num_samples: int, dtype=torch.float64) -> torch.Tensor:
@@ -67,14 +67,6 @@ class RegularNonlinearity(nn.Module):
         return self.fn(samples) @ self.project.to(x.dtype)
 
 
-def _scalars_and_pairs(x: torch.Tensor, order: int, fn: Callable):
-    """``fn`` of the scalar parts (N, C, 1) and the (cos, sin) pairs (N, C, L, 2), or None if L = 0."""
-    L = order_of(x.shape[-1])
-    if L != order:
-        raise ValueError(f"expected order {order} features, got order {L}")
-    return fn(x[..., :1]), (x[..., 1:].unflatten(-1, (L, 2)) if L else None)
-
-
 class NormNonlinearity(nn.Module):
     r"""``x_0 -> fn(x_0)``; ``v_n -> relu(|v_n| + b_{c,n}) v_n / |v_n|`` for n > 0 (exact).
 
@@ -89,12 +81,11 @@ class NormNonlinearity(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels, order)) if order else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        scalars, v = _scalars_and_pairs(x, self.order, self.fn)
-        if v is None:
-            return scalars
-        norm = torch.sqrt((v * v).sum(-1) + self.eps**2)
-        scale = torch.relu(norm + self.bias) / norm
-        return torch.cat([scalars, (v * scale[..., None]).flatten(-2)], -1)
+        scalars, v = split_orders(x, self.order)
+        if v is not None:
+            norm = torch.sqrt((v * v).sum(-1) + self.eps**2)
+            v = v * (torch.relu(norm + self.bias) / norm)[..., None]
+        return merge_orders(self.fn(scalars), v)
 
 
 class GatedNonlinearity(nn.Module):
@@ -111,11 +102,11 @@ class GatedNonlinearity(nn.Module):
         self.gate = nn.Linear(channels, channels * order) if order else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        scalars, v = _scalars_and_pairs(x, self.order, self.fn)
-        if v is None:
-            return scalars
-        gates = torch.sigmoid(self.gate(x[..., 0])).view(x.shape[0], self.channels, self.order, 1)
-        return torch.cat([scalars, (v * gates).flatten(-2)], -1)
+        scalars, v = split_orders(x, self.order)
+        if v is not None:
+            gates = torch.sigmoid(self.gate(scalars[..., 0]))
+            v = v * gates.view(x.shape[0], self.channels, self.order, 1)
+        return merge_orders(self.fn(scalars), v)
 
 
 def regular_nonlinearity_error(

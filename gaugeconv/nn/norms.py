@@ -15,12 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..groups.so2 import order_of
-
-
-def _split(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-    L = order_of(x.shape[-1])
-    return x[..., 0], (x[..., 1:].unflatten(-1, (L, 2)) if L else None)
+from ..groups.so2 import merge_orders, split_orders
 
 
 class GaugeBatchNorm(nn.Module):
@@ -35,21 +30,17 @@ class GaugeBatchNorm(nn.Module):
             self.register_buffer("running_sq", torch.ones(channels, order))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if order_of(x.shape[-1]) != self.order:
-            raise ValueError(f"expected order {self.order} features, got {x.shape[-1]} components")
-        s, v = _split(x)
-        s = self.scalar(s)
-        if v is None:
-            return s[..., None]
-        sq = (v * v).sum(-1)  # (N, C, L)
-        if self.training:
-            mean_sq = sq.mean(0)
-            with torch.no_grad():
-                self.running_sq.lerp_(mean_sq.detach().to(self.running_sq.dtype), self.momentum)
-        else:
-            mean_sq = self.running_sq.to(x.dtype)
-        v = v * (self.weight / torch.sqrt(mean_sq + self.eps))[..., None]
-        return torch.cat([s[..., None], v.flatten(-2)], -1)
+        s, v = split_orders(x, self.order)
+        s = self.scalar(s[..., 0])[..., None]
+        if v is not None:
+            if self.training:
+                mean_sq = (v * v).sum(-1).mean(0)  # (C, L)
+                with torch.no_grad():
+                    self.running_sq.lerp_(mean_sq.detach().to(self.running_sq.dtype), self.momentum)
+            else:
+                mean_sq = self.running_sq.to(x.dtype)
+            v = v * (self.weight / torch.sqrt(mean_sq + self.eps))[..., None]
+        return merge_orders(s, v)
 
 
 class GaugeLayerNorm(nn.Module):
@@ -63,15 +54,13 @@ class GaugeLayerNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if order_of(x.shape[-1]) != self.order:
-            raise ValueError(f"expected order {self.order} features, got {x.shape[-1]} components")
-        s, v = _split(x)
+        s, v = split_orders(x, self.order)
+        s = s[..., 0]
         s = (s - s.mean(1, keepdim=True)) / torch.sqrt(
             s.var(1, unbiased=False, keepdim=True) + self.eps
         )
-        s = s * self.weight[:, 0] + self.bias
-        if v is None:
-            return s[..., None]
-        rms = torch.sqrt((v * v).sum(-1).mean(1, keepdim=True) + self.eps)  # (N, 1, L)
-        v = v * (self.weight[:, 1:] / rms)[..., None]
-        return torch.cat([s[..., None], v.flatten(-2)], -1)
+        s = (s * self.weight[:, 0] + self.bias)[..., None]
+        if v is not None:
+            rms = torch.sqrt((v * v).sum(-1).mean(1, keepdim=True) + self.eps)  # (N, 1, L)
+            v = v * (self.weight[:, 1:] / rms)[..., None]
+        return merge_orders(s, v)

@@ -49,10 +49,6 @@ class Chunk:
     neighbours: torch.Tensor  # (Nc * D,) sorted positions of the sources (padding -> 0, weight 0)
     coeff: list[torch.Tensor]  # per input order n: (Nc, rows_n, D * width_n)
 
-    @property
-    def degree(self) -> int:
-        return self.neighbours.shape[0] // (self.stop - self.start)
-
 
 @dataclass
 class GemOperators:
@@ -63,6 +59,7 @@ class GemOperators:
     inverse_order: torch.Tensor  # (N,) sorted position of each vertex
     inv_deg: torch.Tensor  # (N, 1) 1 / (deg + 1) in sorted order
     n_nodes: int
+    has_reflections: bool  # some edge's transport contains a reflection
 
 
 def radial_weights(
@@ -121,13 +118,19 @@ def gem_operators(
     radius: float | None,
     dtype: torch.dtype,
     chunk_budget: int,
-    config_key: tuple,
 ) -> GemOperators:
     """Operators for ``terms`` (per input order n: a list of (ring, term) rows), cached per graph.
 
     ``chunk_budget`` bounds the padded neighbour slots (nodes x max degree) per chunk.
     """
     check_gauge_graph(graph)
+    config_key = (
+        tuple((n, tuple(rows)) for n, rows in terms.items()),
+        n_rings,
+        radius,
+        dtype,
+        chunk_budget,
+    )
     entries = _entries(graph.edge_index)
     hit = entries.get(config_key)
     if hit is not None and _key_valid(graph, hit[0]):
@@ -201,6 +204,7 @@ def _build(graph, terms, n_rings, radius, dtype, chunk_budget) -> GemOperators:
     position = torch.empty_like(node_order)
     position[node_order] = torch.arange(n_nodes, device=device)
     degs = deg[node_order].clamp(min=1).tolist()
+    src_pos = position[src]
     chunks = []
     start = 0
     while start < n_nodes:
@@ -213,10 +217,12 @@ def _build(graph, terms, n_rings, radius, dtype, chunk_budget) -> GemOperators:
                 hi = mid - 1
         nodes = node_order[start:lo]
         chunks.append(
-            _chunk(start, lo, nodes, degs[lo - 1], deg, row_start, position[src], slot, coeff_e)
+            _chunk(start, lo, nodes, degs[lo - 1], deg, row_start, src_pos, slot, coeff_e)
         )
         start = lo
-    return GemOperators(chunks, node_order, position, inv_deg[node_order][:, None], n_nodes)
+    return GemOperators(
+        chunks, node_order, position, inv_deg[node_order][:, None], n_nodes, bool(refl.any())
+    )
 
 
 def _chunk(start, stop, nodes, dmax, deg, row_start, src_pos, slot, coeff_e) -> Chunk:

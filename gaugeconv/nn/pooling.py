@@ -2,7 +2,8 @@ r"""Pooling and unpooling between the levels of :func:`gaugeconv.hierarchy.mesh_
 
 ``MeshPool``: each coarse vertex averages the features of the finer vertices pooled to it, after
 transporting them to its own gauge: ``y_c = mean_{v -> c} rho(g_vc) rho(s)^{b_vc} x_v``.
-``MeshUnpool``: each finer vertex receives its coarse vertex's feature transported back.
+``MeshUnpool``: each finer vertex receives its coarse vertex's feature transported back by the
+inverse transport, ``(rho(g) rho(s)^b)^{-1} = rho(s)^b rho(-g) = rho((-1)^{b+1} g) rho(s)^b``.
 
 **Transformation law.** Coarse vertices are mesh vertices and keep their frames, so a gauge change
 acts on all levels at once; both maps commute with it exactly (transports follow the gauge law).
@@ -46,5 +47,6 @@ class MeshUnpool(nn.Module):
             raise ValueError(
                 f"x has {x.shape[0]} rows, the coarse level has {coarse.num_nodes} vertices"
             )
-        moved = transport(x[target], coarse.unpool_transport.to(x.dtype), coarse.unpool_reflect)
+        g, refl = coarse.pool_transport.to(x.dtype), coarse.pool_reflect
+        moved = transport(x[target], torch.where(refl, g, -g), refl)
         return x.new_empty(fine.numel(), *x.shape[1:]).index_copy_(0, fine, moved)
