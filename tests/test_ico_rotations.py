@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from gaugeconv.data.sphere_grid import east_north
 from gaugeconv.ico import FieldType, chart_frames, get_atlas, get_symmetry, icosahedral_rotations
-from gaugeconv.ico.rotations import east_north
 from gaugeconv.ico.vectors import vectors_to_regular
 from gaugeconv.shapes import icosahedron
 

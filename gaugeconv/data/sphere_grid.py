@@ -47,10 +47,14 @@ def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 
 def east_north(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(N, 3) local east and north unit vectors at (N, 3) points (see the module docstring)."""
-    lat, lon = latlon_of(points)
-    phi, lam = np.radians(lat), np.radians(lon)
-    east = np.stack([-np.sin(lam), np.cos(lam), np.zeros_like(lam)], axis=1)
-    north = np.stack([-np.sin(phi) * np.cos(lam), -np.sin(phi) * np.sin(lam), np.cos(phi)], axis=1)
+    return east_north_of_latlon(*latlon_of(points))
+
+
+def east_north_of_latlon(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(..., 3) local east and north unit vectors at latitudes/longitudes in degrees (broadcast)."""
+    phi, lam = np.broadcast_arrays(np.radians(lat), np.radians(lon))
+    east = np.stack([-np.sin(lam), np.cos(lam), np.zeros_like(lam)], axis=-1)
+    north = np.stack([-np.sin(phi) * np.cos(lam), -np.sin(phi) * np.sin(lam), np.cos(phi)], axis=-1)
     return east, north
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .climatenet import ALL_VARIABLES
-from .sphere_grid import unit_vectors
+from .sphere_grid import east_north_of_latlon, unit_vectors
 
 
 def _smooth_noise(rng, lat, lon, amplitude: float, n_modes: int = 6) -> np.ndarray:
@@ -41,14 +41,6 @@ def _smooth_noise(rng, lat, lon, amplitude: float, n_modes: int = 6) -> np.ndarr
             n * phi + rng.uniform(0, 2 * np.pi)
         )
     return amplitude * out / np.sqrt(n_modes)
-
-
-def _east_north_grid(lat, lon):
-    phi, lam = np.radians(lat)[:, None], np.radians(lon)[None, :]
-    phi, lam = np.broadcast_arrays(phi, lam)
-    east = np.stack([-np.sin(lam), np.cos(lam), np.zeros_like(lam)], -1)
-    north = np.stack([-np.sin(phi) * np.cos(lam), -np.sin(phi) * np.sin(lam), np.cos(phi)], -1)
-    return east, north
 
 
 def synthetic_snapshot(
@@ -65,7 +57,7 @@ def synthetic_snapshot(
     lat = np.linspace(-90.0, 90.0, n_lat)
     lon = np.arange(n_lon) * 360.0 / n_lon
     p = unit_vectors(lat[:, None], lon[None, :])  # (n_lat, n_lon, 3)
-    east, north = _east_north_grid(lat, lon)
+    east, north = east_north_of_latlon(lat[:, None], lon[None, :])
     phi = lat[:, None] * np.ones((1, n_lon))
     a = np.abs(phi)
     tmq = 5 + 45 * np.exp(-((phi / 25) ** 2)) + _smooth_noise(rng, lat, lon, 3)

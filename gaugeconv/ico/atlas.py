@@ -258,13 +258,14 @@ class IcoAtlas:
         return m.reshape(self.cell_vertex.shape)
 
     # ---------------------------------------------------------------- torch conversions
-    def _cached(self, key, make):
+    def cached(self, key, make):
+        """``make()`` on first use of ``key``, then the stored result (tensors per device/dtype)."""
         if key not in self._torch_cache:
             self._torch_cache[key] = make()
         return self._torch_cache[key]
 
     def _cells(self, device) -> torch.Tensor:
-        return self._cached(
+        return self.cached(
             ("cells", str(device)),
             lambda: torch.as_tensor(self.cell_vertex.reshape(-1), device=device),
         )
@@ -332,7 +333,7 @@ class IcoAtlas:
         their 5 neighbours (equivariant under the 60 rotations: they permute pentagons and their
         neighbourhoods). Only meaningful for level >= 1."""
         self.check_vertex_tensor(x)
-        nb = self._cached(
+        nb = self.cached(
             ("pent_nb", str(x.device)),
             lambda: torch.as_tensor(self.pentagon_neighbours, device=x.device),
         )

@@ -42,11 +42,11 @@ class _FieldNorm(nn.Module):
     def _mask(self, x: torch.Tensor):
         atlas = get_atlas(level_of_chart_shape(x))
         self.ftype.check_channels(x.shape[2])
-        key = ("cellmask", str(x.device), x.dtype)
-        if key not in atlas._torch_cache:
-            m = torch.as_tensor(atlas.cell_mask(), dtype=x.dtype, device=x.device)
-            atlas._torch_cache[key] = m[:, None]  # (5, 1, H, W)
-        return atlas, atlas._torch_cache[key]
+        mask = atlas.cached(
+            ("cellmask", str(x.device), x.dtype),
+            lambda: torch.as_tensor(atlas.cell_mask(), dtype=x.dtype, device=x.device)[:, None],
+        )  # (5, 1, H, W)
+        return atlas, mask
 
     def _per_field(self, per_channel: torch.Tensor) -> torch.Tensor:
         """Sum (..., C) over the channels of each field -> (..., F)."""

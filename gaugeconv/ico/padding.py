@@ -51,12 +51,10 @@ def padding_tables(
 
 
 def _tables(atlas: IcoAtlas, ftype: FieldType, device) -> tuple[torch.Tensor, ...]:
-    key = ("pad", ftype, str(device))
-    if key not in atlas._torch_cache:
-        atlas._torch_cache[key] = tuple(
-            torch.as_tensor(a, device=device) for a in padding_tables(atlas, ftype)
-        )
-    return atlas._torch_cache[key]
+    return atlas.cached(
+        ("pad", ftype, str(device)),
+        lambda: tuple(torch.as_tensor(a, device=device) for a in padding_tables(atlas, ftype)),
+    )
 
 
 class _PadCharts(torch.autograd.Function):
@@ -120,12 +118,13 @@ def zero_pentagons(y: torch.Tensor, atlas: IcoAtlas) -> torch.Tensor:
     """Chart tensor (B, 5, C, H, W) with its pentagon cells set to zero (in place when possible)."""
     atlas.check_chart_tensor(y)
     c = y.shape[2]
-    key = ("zero", c, str(y.device))
-    if key not in atlas._torch_cache:
-        cells = atlas.pentagon_cells
-        chart, hw = np.divmod(cells, atlas.H * atlas.W)
+
+    def make() -> torch.Tensor:
+        chart, hw = np.divmod(atlas.pentagon_cells, atlas.H * atlas.W)
         idx = (chart[:, None] * c + np.arange(c)[None]) * (atlas.H * atlas.W) + hw[:, None]
-        atlas._torch_cache[key] = torch.as_tensor(idx.reshape(-1), device=y.device)
+        return torch.as_tensor(idx.reshape(-1), device=y.device)
+
+    cells = atlas.cached(("zero", c, str(y.device)), make)
     if not y.is_contiguous():
         y = y.contiguous()
-    return _ZeroCells.apply(y, atlas._torch_cache[key])
+    return _ZeroCells.apply(y, cells)

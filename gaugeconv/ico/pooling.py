@@ -90,12 +90,11 @@ def ico_unpool(x: torch.Tensor, ftype: FieldType) -> torch.Tensor:
     even_h = torch.stack([c00, c00 + c01], -1)  # fine (2h, 2w), (2h, 2w + 1)
     odd_h = torch.stack([c00 + c10, c00 + c11], -1)  # fine (2h + 1, 2w), (2h + 1, 2w + 1)
     fine = torch.stack([even_h, odd_h], -3).reshape(b, N_CHARTS, c, 2 * hc, 2 * wc)
-    key = ("unpool", str(x.device), x.dtype)
-    if key not in coarse._torch_cache:
-        coarse._torch_cache[key] = torch.as_tensor(
-            _unpool_weights(coarse), dtype=x.dtype, device=x.device
-        )
-    return fine * coarse._torch_cache[key]
+    weights = coarse.cached(
+        ("unpool", str(x.device), x.dtype),
+        lambda: torch.as_tensor(_unpool_weights(coarse), dtype=x.dtype, device=x.device),
+    )
+    return fine * weights
 
 
 class IcoPool(nn.Module):

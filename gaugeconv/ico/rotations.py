@@ -29,6 +29,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from ..data.sphere_grid import east_north
 from ..geometry.shapes import icosahedron
 from .atlas import N_PENTAGONS, get_atlas, level_of_chart_shape
 from .fields import ORDER, FieldType
@@ -58,17 +59,6 @@ def icosahedral_rotations() -> np.ndarray:
     # identity first
     first = int(np.argmin(np.abs(rots - np.eye(3)).sum((1, 2))))
     return np.concatenate([rots[first : first + 1], np.delete(rots, first, 0)])
-
-
-def east_north(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(V, 3) unit east and north tangent vectors (NaN-free: set to 0 at the poles). Positions are
-    normalised to the unit sphere first."""
-    p = positions / np.linalg.norm(positions, axis=1, keepdims=True)
-    east = np.stack([-p[:, 1], p[:, 0], np.zeros(len(p))], 1)
-    norm = np.linalg.norm(east, axis=1, keepdims=True)
-    east = np.divide(east, norm, out=np.zeros_like(east), where=norm > 1e-12)
-    north = np.cross(p, east)
-    return east, north
 
 
 @dataclass(eq=False)
@@ -111,8 +101,12 @@ class IcoSymmetry:
         """Rotation ``g`` applied to tangent vector fields given as (east, north) channel pairs:
         ``x`` (B, 2 m, V) with channels ``(e_0, n_0, e_1, n_1, ...)``."""
         atlas = get_atlas(self.level)
-        east, north = (
-            torch.as_tensor(a, dtype=x.dtype, device=x.device) for a in east_north(atlas.positions)
+        east, north = atlas.cached(
+            ("east_north", str(x.device), x.dtype),
+            lambda: tuple(
+                torch.as_tensor(a, dtype=x.dtype, device=x.device)
+                for a in east_north(atlas.positions)
+            ),
         )
         rot = torch.as_tensor(self.rotations[g], dtype=x.dtype, device=x.device)
         b, c, v = x.shape

@@ -24,9 +24,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..data.sphere_grid import east_north
 from .atlas import N_PENTAGONS, IcoAtlas
 from .fields import ORDER
-from .rotations import east_north
 
 __all__ = ["chart_frames", "vectors_to_regular"]
 
@@ -68,12 +68,10 @@ def vectors_to_regular(x: torch.Tensor, atlas: IcoAtlas) -> torch.Tensor:
     b, c, v = x.shape
     if c % 2:
         raise ValueError(f"vector fields need (east, north) channel pairs, got {c} channels")
-    key = ("vec2reg", str(x.device), x.dtype)
-    if key not in atlas._torch_cache:
-        atlas._torch_cache[key] = torch.as_tensor(
-            _projection(atlas), dtype=x.dtype, device=x.device
-        )
-    proj = atlas._torch_cache[key]  # (V, 6, 2)
+    proj = atlas.cached(
+        ("vec2reg", str(x.device), x.dtype),
+        lambda: torch.as_tensor(_projection(atlas), dtype=x.dtype, device=x.device),
+    )  # (V, 6, 2)
     en = x.reshape(b, c // 2, 2, v)
     out = torch.einsum("bmiv,voi->bmov", en, proj)
     return out.reshape(b, ORDER * (c // 2), v)

@@ -22,12 +22,10 @@ import math
 import torch
 from torch import nn
 
-from ..ico.atlas import get_atlas, level_of_chart_shape, n_vertices
+from ..ico.atlas import get_atlas
 from ..ico.conv import ico_conv
 from ..ico.fields import FieldType
-from ..ico.norm import IcoBatchNorm, IcoLayerNorm
-from ..ico.pooling import IcoPool, IcoUnpool
-from .ico_unet import _unet_body, _unet_depth
+from .ico_unet import _build_unet, _unet_body, _unet_depth
 
 __all__ = ["ChartConv", "ChartUNet"]
 
@@ -46,22 +44,11 @@ class ChartConv(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        atlas = get_atlas(level_of_chart_shape(x))
-        return ico_conv(x, self.weight, self.bias, self.in_type, atlas)
+        return ico_conv(x, self.weight, self.bias, self.in_type)
 
 
-def _block(c_in: int, c_out: int, norm: str | None) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for c in (c_in, c_out):
-        layers.append(ChartConv(c, c_out, bias=norm is None))
-        if norm == "batch":
-            layers.append(IcoBatchNorm(FieldType.scalar(c_out)))
-        elif norm == "layer":
-            layers.append(IcoLayerNorm(FieldType.scalar(c_out)))
-        elif norm is not None:
-            raise ValueError(f"norm must be 'batch', 'layer' or None, got {norm!r}")
-        layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
+def _chart_conv(in_type: FieldType, out_type: FieldType, bias: bool) -> ChartConv:
+    return ChartConv(in_type.size, out_type.size, bias=bias)
 
 
 class ChartUNet(nn.Module):
@@ -86,26 +73,12 @@ class ChartUNet(nn.Module):
             level,
             depth,
         )
-        ch = [6 * width * 2**k for k in range(depth + 1)]
-        scal = FieldType.scalar
-        self.encoders = nn.ModuleList([_block(in_channels, ch[0], norm)])
-        self.pools = nn.ModuleList()
-        for k in range(1, depth + 1):
-            self.pools.append(IcoPool(scal(ch[k - 1]), pool))
-            self.encoders.append(_block(ch[k - 1], ch[k], norm))
-        self.unpools = nn.ModuleList()
-        self.decoders = nn.ModuleList()
-        for k in reversed(range(depth)):
-            self.unpools.append(IcoUnpool(scal(ch[k + 1])))
-            self.decoders.append(_block(ch[k] + ch[k + 1], ch[k], norm))
-        self.head = ChartConv(ch[0], num_classes)
+        types = [FieldType.scalar(6 * width * 2**k) for k in range(depth + 1)]
+        _build_unet(self, FieldType.scalar(in_channels), types, norm, pool, _chart_conv)
+        self.head = ChartConv(types[0].size, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 3 or x.shape[1] != self.in_channels:
-            raise ValueError(
-                f"expected input (B, {self.in_channels}, {n_vertices(self.level)}), "
-                f"got shape {tuple(x.shape)}"
-            )
         atlas = get_atlas(self.level)
+        atlas.check_vertex_tensor(x, self.in_channels)
         h = atlas.to_charts(x)
         return atlas.from_charts(self.head(_unet_body(self, h)), smooth_pentagons=True)

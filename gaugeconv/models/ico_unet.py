@@ -17,12 +17,12 @@ are not in the charts) and outputs the mean of the 5 neighbours' logits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 
-from ..ico.atlas import get_atlas, n_vertices
+from ..ico.atlas import get_atlas
 from ..ico.conv import IcoConv
 from ..ico.fields import FieldType
 from ..ico.norm import IcoBatchNorm, IcoLayerNorm
@@ -33,12 +33,19 @@ __all__ = ["IcoUNet", "IcoBlock"]
 
 
 class IcoBlock(nn.Sequential):
-    """``(IcoConv, norm, ReLU) x 2`` from ``in_type`` to ``out_type``."""
+    """``(conv, norm, ReLU) x 2`` from ``in_type`` to ``out_type``; ``conv(in_type, out_type,
+    bias=...)`` builds each convolution (default :class:`~gaugeconv.ico.IcoConv`)."""
 
-    def __init__(self, in_type: FieldType, out_type: FieldType, norm: str | None = "batch") -> None:
+    def __init__(
+        self,
+        in_type: FieldType,
+        out_type: FieldType,
+        norm: str | None = "batch",
+        conv: Callable[..., nn.Module] = IcoConv,
+    ) -> None:
         layers: list[nn.Module] = []
         for t_in in (in_type, out_type):
-            layers.append(IcoConv(t_in, out_type, bias=norm is None))
+            layers.append(conv(t_in, out_type, bias=norm is None))
             if norm == "batch":
                 layers.append(IcoBatchNorm(out_type))
             elif norm == "layer":
@@ -64,6 +71,28 @@ def _unet_depth(
     if in_channels < 1 or num_classes < 1 or width < 1:
         raise ValueError("in_channels, num_classes and width must be positive")
     return depth
+
+
+def _build_unet(
+    net: nn.Module,
+    in_type: FieldType,
+    types: list[FieldType],
+    norm: str | None,
+    pool: str,
+    conv: Callable[..., nn.Module] = IcoConv,
+) -> None:
+    """Encoders ``in_type -> types[0] -> ... -> types[-1]`` with pooling in between, and decoders
+    back up, each taking the skip connection concatenated with the unpooled features."""
+    net.encoders = nn.ModuleList([IcoBlock(in_type, types[0], norm, conv)])
+    net.pools = nn.ModuleList()
+    for k in range(1, len(types)):
+        net.pools.append(IcoPool(types[k - 1], pool))
+        net.encoders.append(IcoBlock(types[k - 1], types[k], norm, conv))
+    net.unpools = nn.ModuleList()
+    net.decoders = nn.ModuleList()
+    for k in reversed(range(len(types) - 1)):
+        net.unpools.append(IcoUnpool(types[k + 1]))
+        net.decoders.append(IcoBlock(types[k] + types[k + 1], types[k], norm, conv))
 
 
 def _unet_body(net: nn.Module, h: torch.Tensor) -> torch.Tensor:
@@ -111,28 +140,13 @@ class IcoUNet(nn.Module):
         self.scalar_channels = [c for c in range(in_channels) if c not in flat]
         self.vector_channels = flat
         in_type = FieldType(len(self.scalar_channels), len(vector_pairs))
-        widths = [width * 2**k for k in range(depth + 1)]
-        reg = FieldType.regular_fields
-        self.encoders = nn.ModuleList([IcoBlock(in_type, reg(widths[0]), norm)])
-        self.pools = nn.ModuleList()
-        for k in range(1, depth + 1):
-            self.pools.append(IcoPool(reg(widths[k - 1]), pool))
-            self.encoders.append(IcoBlock(reg(widths[k - 1]), reg(widths[k]), norm))
-        self.unpools = nn.ModuleList()
-        self.decoders = nn.ModuleList()
-        for k in reversed(range(depth)):
-            self.unpools.append(IcoUnpool(reg(widths[k + 1])))
-            self.decoders.append(IcoBlock(reg(widths[k] + widths[k + 1]), reg(widths[k]), norm))
-        self.head = IcoConv(reg(widths[0]), FieldType.scalar(num_classes))
+        types = [FieldType.regular_fields(width * 2**k) for k in range(depth + 1)]
+        _build_unet(self, in_type, types, norm, pool)
+        self.head = IcoConv(types[0], FieldType.scalar(num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 3 or x.shape[1] != self.in_channels:
-            raise ValueError(
-                f"expected input (B, {self.in_channels}, {n_vertices(self.level)}), "
-                f"got shape {tuple(x.shape)}"
-            )
         atlas = get_atlas(self.level)
-        atlas.check_vertex_tensor(x)
+        atlas.check_vertex_tensor(x, self.in_channels)
         parts = [x[:, self.scalar_channels]]
         if self.vector_channels:
             parts.append(vectors_to_regular(x[:, self.vector_channels], atlas))

@@ -8,18 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from ..data.climatenet import CLASSES
+from .plots import _plt
 
 #: class colours: background light grey, tropical cyclone red, atmospheric river blue
 CLASS_COLOURS = ("#c4c4c4", "#d62728", "#1f77b4")
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def world_scatter(ax, level: int, values, *, labels: bool = False, title: str = "", size=None):
