@@ -209,6 +209,23 @@ class ChannelStats:
             raise ValueError(f"statistics lack variable(s) {missing}; they cover {self.variables}")
 
 
+def resolve_stats(
+    stats: ChannelStats | str | Path | None,
+    samples: list[np.ndarray],
+    variables: tuple[str, ...],
+    **info,
+) -> ChannelStats | None:
+    """``stats`` as a loader takes it: ``"compute"`` (from ``samples``), a JSON path, a
+    :class:`ChannelStats` or None; checked to cover ``variables``."""
+    if isinstance(stats, str) and stats == "compute":
+        stats = compute_stats(samples, variables, **info)
+    elif isinstance(stats, (str, Path)):
+        stats = ChannelStats.load(stats)
+    if stats is not None:
+        stats.check_covers(variables)
+    return stats
+
+
 def compute_stats(samples: list[np.ndarray], variables: tuple[str, ...], **info) -> ChannelStats:
     """Mean/std per channel over (N, C) arrays (icosphere values: each vertex counts once)."""
     x = np.concatenate([np.asarray(s, dtype=np.float64) for s in samples])
@@ -284,12 +301,7 @@ class ClimateNetIcosphere(GraphDataset):
             return r.bilinear(snap.fields).T, r.nearest(snap.labels)
 
         raw = build_graphs(files, sample, desc=f"ClimateNet -> ico{level}", progress=progress)
-        if isinstance(stats, str) and stats == "compute":
-            stats = compute_stats([x for x, _ in raw], variables, level=level, files=len(files))
-        elif isinstance(stats, (str, Path)):
-            stats = ChannelStats.load(stats)
-        if stats is not None:
-            stats.check_covers(variables)
+        stats = resolve_stats(stats, [x for x, _ in raw], variables, level=level, files=len(files))
         self.stats = stats
         shared = {k_: base[k_] for k_ in base.keys() if k_ != "num_nodes"}
         east_t, north_t = torch.as_tensor(east, dtype=dtype), torch.as_tensor(north, dtype=dtype)

@@ -34,7 +34,7 @@ from torch_geometric.data import Data
 
 from ..geometry.mesh import Mesh
 from ..graph import gauge_graph
-from .climatenet import ALL_VARIABLES, ChannelStats, compute_stats
+from .climatenet import ALL_VARIABLES, ChannelStats, resolve_stats
 from .dataset import GraphDataset, build_graphs
 from .sphere_grid import east_north
 
@@ -160,12 +160,7 @@ class UgscnnClimate(GraphDataset):
         for p, (x, _) in zip(paths, raw):
             if len(x) != len(v):
                 raise ValueError(f"{p}: {len(x)} vertices, but the mesh has {len(v)}")
-        if isinstance(stats, str) and stats == "compute":
-            stats = compute_stats([x for x, _ in raw], UGSCNN_CHANNELS, files=len(paths))
-        elif isinstance(stats, (str, Path)):
-            stats = ChannelStats.load(stats)
-        if stats is not None:
-            stats.check_covers(UGSCNN_CHANNELS)
+        stats = resolve_stats(stats, [x for x, _ in raw], UGSCNN_CHANNELS, files=len(paths))
         self.stats = stats
         east, north = east_north(m.vertices)
         shared = {key: base[key] for key in base.keys() if key != "num_nodes"}

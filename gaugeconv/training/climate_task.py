@@ -70,7 +70,7 @@ import torch.nn.functional as F
 from ..data.climatenet import CLASSES, DEFAULT_VARIABLES, WIND, ChannelStats
 from . import distributed
 from .checkpoint import seed_everything, write_json
-from .loop import Trainer
+from .loop import Trainer, shuffled_batches
 from .seg_metrics import json_safe, segmentation_metrics
 
 MODELS = ("ico-scalar", "ico-vector", "chart-cnn")
@@ -349,11 +349,10 @@ def rotated_split(split: ClimateSplit, data: ClimateData, level: int, seed: int)
     sym = get_symmetry(level)
     rng = np.random.default_rng([seed, 60])
     gs = rng.integers(1, len(sym), size=len(split))
-    xs, winds, ys = [], [], []
+    xs, winds = [], []
     scal = FieldType.scalar(split.x.shape[1])
     for i, g in enumerate(gs.tolist()):
         x = sym.act(g, split.x[i : i + 1], scal)
-        y = sym.act(g, split.y[i : i + 1, None].double(), FieldType.scalar(1))[:, 0].long()
         w = None
         if split.wind is not None:
             w = sym.act_vectors(g, split.wind[i : i + 1].double()).float()
@@ -364,9 +363,22 @@ def rotated_split(split: ClimateSplit, data: ClimateData, level: int, seed: int)
                     x[:, c] = (w[:, k] - data.stats.mean[j]) / data.stats.std[j]
             winds.append(w)
         xs.append(x)
-        ys.append(y)
     wind = torch.cat(winds) if winds else None
-    return torch.cat(xs), wind, torch.cat(ys), gs
+    return torch.cat(xs), wind, move_labels(split.y, gs, level), gs
+
+
+def move_labels(y: torch.Tensor, gs, level: int) -> torch.Tensor:
+    """Per-vertex labels (B, V) of sample i moved by the icosahedral rotation ``gs[i]``."""
+    from ..ico.fields import FieldType
+    from ..ico.rotations import get_symmetry
+
+    sym = get_symmetry(level)
+    return torch.cat(
+        [
+            sym.act(g, y[i : i + 1, None].double(), FieldType.scalar(1))[:, 0].long()
+            for i, g in enumerate(list(gs))
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- training
@@ -392,22 +404,16 @@ def train_one(kind: str, cfg: ClimateTaskConfig, data: ClimateData, weights, out
     x_train = model_inputs(kind, data.train.x, data.train.wind, data)
     x_test = model_inputs(kind, data.test.x, data.test.wind, data)
     model = build_model(kind, x_train.shape[1], cfg).to(device)
-    ddp_model = distributed.wrap(model, device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
-    trainer = Trainer(ddp_model, opt, out, scheduler=sched, progress=cfg.progress)
+    trainer = Trainer.adam_cosine(model, cfg.lr, cfg.epochs, out, device, cfg.progress)
     w = weights.to(device)
 
     def batches(epoch):
-        order = np.random.default_rng([cfg.seed, epoch]).permutation(len(x_train))
-        return [
-            order[i : i + cfg.batch_size].tolist() for i in range(0, len(order), cfg.batch_size)
-        ]
+        return shuffled_batches(len(x_train), cfg.batch_size, cfg.seed, epoch)
 
     def step(items):
         idx = torch.as_tensor(distributed.shard(items))
-        logits = ddp_model(x_train[idx].to(device))
-        return F.cross_entropy(logits, data.train.y[idx].to(device), weight=w), {}
+        logits = trainer.model(x_train[idx].to(device))
+        return F.cross_entropy(logits, data.train.y[idx].to(device), weight=w)
 
     def evaluate(epoch):
         probs = predict_probs(model, x_test, cfg.batch_size, device)
@@ -435,20 +441,11 @@ def evaluate_model(kind: str, model, cfg: ClimateTaskConfig, data: ClimateData, 
     train_pred = predict_probs(model, x_train, cfg.batch_size, device).argmax(1)
     m["train_accuracy"] = float((train_pred == data.train.y).double().mean())
 
-    from ..ico.fields import FieldType
-    from ..ico.rotations import get_symmetry
-
     xr, wr, yr, gs = rotated_split(data.test, data, cfg.level, cfg.seed)
     probs_r = predict_probs(model, model_inputs(kind, xr, wr, data), cfg.batch_size, device)
     mr = _metrics(probs_r, yr)
-    sym = get_symmetry(cfg.level)
     pred = probs.argmax(1)
-    moved = torch.cat(
-        [
-            sym.act(g, pred[i : i + 1, None].double(), FieldType.scalar(1))[:, 0].long()
-            for i, g in enumerate(gs.tolist())
-        ]
-    )
+    moved = move_labels(pred, gs.tolist(), cfg.level)
     m["test_accuracy_rotated"] = mr["accuracy"]
     m["mean_class_accuracy_rotated"] = mr["mean_class_accuracy"]
     m["rotation_consistency"] = float((probs_r.argmax(1) == moved).double().mean())

@@ -14,10 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state, write_json
-from .distributed import is_main_process
+from .distributed import is_main_process, wrap
+
+
+def shuffled_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+    """Indices ``0..n-1`` in an order fixed by ``(seed, epoch)``, cut into batches."""
+    order = np.random.default_rng([seed, epoch]).permutation(n)
+    return [order[i : i + batch_size].tolist() for i in range(0, n, batch_size)]
 
 
 class Trainer:
@@ -31,13 +38,27 @@ class Trainer:
         *,
         scheduler=None,
         progress: bool = True,
-        grad_clip: float | None = None,
     ) -> None:
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.out_dir = Path(out_dir)
         self.progress = progress and is_main_process()
-        self.grad_clip = grad_clip
         self.checkpoint_path = self.out_dir / "checkpoint.pt"
+
+    @classmethod
+    def adam_cosine(
+        cls,
+        model: torch.nn.Module,
+        lr: float,
+        epochs: int,
+        out_dir: str | Path,
+        device,
+        progress: bool = True,
+    ) -> Trainer:
+        """Adam with a cosine learning-rate schedule over ``epochs``; ``trainer.model`` is the model
+        wrapped for distributed training when running under ``torchrun``."""
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+        return cls(wrap(model, device), opt, out_dir, scheduler=sched, progress=progress)
 
     def _state(self, epoch: int, history: list) -> dict:
         model = getattr(self.model, "module", self.model)  # unwrap DistributedDataParallel
@@ -66,14 +87,14 @@ class Trainer:
         self,
         epochs: int,
         batches: Callable[[int], Iterable],
-        step: Callable[[object], tuple[torch.Tensor, dict]],
+        step: Callable[[object], torch.Tensor],
         evaluate: Callable[[int], dict],
         *,
         resume: bool = False,
         desc: str = "train",
     ) -> list[dict]:
         """Train for ``epochs`` epochs; ``batches(epoch)`` yields batches, ``step(batch)`` returns
-        ``(loss, stats)``, ``evaluate(epoch)`` returns metrics recorded in the history."""
+        the loss, ``evaluate(epoch)`` returns metrics recorded in the history."""
         from tqdm.auto import tqdm
 
         start, history = self.resume_point() if resume else (0, [])
@@ -90,10 +111,8 @@ class Trainer:
             )
             for batch in bar:
                 self.optimizer.zero_grad(set_to_none=True)
-                loss, _ = step(batch)
+                loss = step(batch)
                 loss.backward()
-                if self.grad_clip is not None:
-                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
                 self.optimizer.step()
                 total += float(loss.detach())
                 count += 1

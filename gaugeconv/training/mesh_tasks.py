@@ -33,7 +33,7 @@ from ..features import invariant_features, xyz_features
 from ..models import GemResNet
 from . import distributed
 from .checkpoint import seed_everything, write_json
-from .loop import Trainer
+from .loop import Trainer, shuffled_batches
 
 MODELS = ("gem", "gem-xyz", "isotropic")
 TASKS = ("segmentation", "correspondence")
@@ -209,21 +209,15 @@ def train_one(
 ) -> tuple:
     seed_everything(cfg.seed)
     model = build_model(kind, n_classes, cfg).to(device)
-    ddp_model = distributed.wrap(model, device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
-    trainer = Trainer(ddp_model, opt, out, scheduler=sched, progress=cfg.progress)
+    trainer = Trainer.adam_cosine(model, cfg.lr, cfg.epochs, out, device, cfg.progress)
 
     def batches(epoch):
-        order = np.random.default_rng([cfg.seed, epoch]).permutation(len(train))
-        return [
-            order[i : i + cfg.batch_size].tolist() for i in range(0, len(order), cfg.batch_size)
-        ]
+        return shuffled_batches(len(train), cfg.batch_size, cfg.seed, epoch)
 
     def step(items):
         batch = Batch.from_data_list([train[i] for i in distributed.shard(items)]).to(device)
-        logits = ddp_model(input_features(kind, batch), batch)
-        return F.cross_entropy(logits, target_of(batch, cfg.task)), {}
+        logits = trainer.model(input_features(kind, batch), batch)
+        return F.cross_entropy(logits, target_of(batch, cfg.task))
 
     def evaluate(epoch):
         return {"test_accuracy": accuracy(predict(model, kind, test, device), test, cfg.task)}
