@@ -44,52 +44,53 @@ def _preprocess(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
+def _set_threads(args: argparse.Namespace) -> None:
     import torch
 
+    torch.set_num_threads(max(1, min(torch.get_num_threads(), args.threads)))
+
+
+def _report(metrics: dict, format_table, out: str) -> int:
+    """Print the results table (rank 0 under torchrun) and shut the process group down."""
     from .training import distributed
 
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), args.threads)))
-    out = args.out or f"runs/{args.task}"
-    if args.task in ("segmentation", "correspondence"):
-        from .training.mesh_tasks import MODELS, MeshTaskConfig, format_table, run_mesh_task
+    if distributed.is_main_process():
+        print(format_table(metrics))
+        print(f"wrote {out}/metrics.json, checkpoints and plots")
+    distributed.teardown()
+    return 0
 
-        models = list(MODELS) if "all" in args.model else args.model
-        cfg = MeshTaskConfig(
-            task=args.task,
-            out_dir=out,
-            models=models,
-            data=args.data,
-            quick=args.quick,
-            epochs=args.epochs,
-            lr=args.lr if args.lr is not None else 0.01,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            resume=args.resume,
-            progress=not args.no_progress,
-            device=args.device,
-        )
-        metrics = run_mesh_task(cfg)
-        if distributed.is_main_process():
-            print(format_table(metrics))
-            print(f"wrote {out}/metrics.json, checkpoints and plots")
-        distributed.teardown()
-        return 0
-    raise ValueError(f"unknown task {args.task!r}")
+
+def _train_mesh_task(args: argparse.Namespace) -> int:
+    from .training.mesh_tasks import MODELS, MeshTaskConfig, format_table, run_mesh_task
+
+    _set_threads(args)
+    out = args.out or f"runs/{args.task}"
+    cfg = MeshTaskConfig(
+        task=args.task,
+        out_dir=out,
+        models=list(MODELS) if "all" in args.model else args.model,
+        data=args.data,
+        quick=args.quick,
+        epochs=args.epochs,
+        lr=args.lr if args.lr is not None else MeshTaskConfig.lr,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        resume=args.resume,
+        progress=not args.no_progress,
+        device=args.device,
+    )
+    return _report(run_mesh_task(cfg), format_table, out)
 
 
 def _train_climate(args: argparse.Namespace) -> int:
-    import torch
-
-    from .training import distributed
     from .training.climate_task import MODELS, ClimateTaskConfig, format_table, run_climate_task
 
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), args.threads)))
+    _set_threads(args)
     out = args.out or "runs/climate"
-    models = list(MODELS) if args.model is None or "all" in args.model else args.model
     cfg = ClimateTaskConfig(
         out_dir=out,
-        models=models,
+        models=list(MODELS) if args.model is None or "all" in args.model else args.model,
         data=args.data,
         data_cache=args.data_cache,
         ugscnn_mesh=args.ugscnn_mesh,
@@ -107,31 +108,37 @@ def _train_climate(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         device=args.device,
     )
-    metrics = run_climate_task(cfg)
-    if distributed.is_main_process():
-        print(format_table(metrics))
-        print(f"wrote {out}/metrics.json, checkpoints and plots")
-    distributed.teardown()
-    return 0
+    return _report(run_climate_task(cfg), format_table, out)
 
 
-def _climate_arguments(p: argparse.ArgumentParser) -> None:
+def _common_train_arguments(p: argparse.ArgumentParser, *, data: str, out: str, lr: float) -> None:
     p.add_argument(
         "--quick", action="store_true", help="small settings: a few minutes on 2 CPU cores"
     )
-    p.add_argument(
-        "--data",
-        help="ClimateNet .nc files (train/ and test/ subfolders, or one folder: last 20 %% test) "
-        "or ugscnn data-*.npz files",
-    )
-    p.add_argument("--out", help="output folder (default: runs/climate)")
+    p.add_argument("--data", help=data)
+    p.add_argument("--out", help=f"output folder (default: {out})")
     p.add_argument(
         "--resume", action="store_true", help="continue from the last checkpoint in --out"
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, help="override the number of epochs")
-    p.add_argument("--lr", type=float, help="learning rate (default 0.003)")
+    p.add_argument("--lr", type=float, help=f"learning rate (default {lr})")
     p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _climate_arguments(p: argparse.ArgumentParser) -> None:
+    from .training.climate_task import ClimateTaskConfig
+
+    _common_train_arguments(
+        p,
+        data="ClimateNet .nc files (train/ and test/ subfolders, or one folder: last 20 %% test) "
+        "or ugscnn data-*.npz files",
+        out="runs/climate",
+        lr=ClimateTaskConfig.lr,
+    )
     p.add_argument(
         "--model", nargs="+", help="ico-scalar, ico-vector, chart-cnn or all (default: all)"
     )
@@ -147,35 +154,23 @@ def _climate_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--data-cache", help="folder for the synthetic files (default: OUT/data)")
     p.add_argument("--ugscnn-mesh", help="ugscnn's icosphere_5.pkl (with ugscnn .npz data)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
-def _mesh_task_arguments(tr: argparse.ArgumentParser) -> None:
-    tr.add_argument(
-        "--quick", action="store_true", help="small settings: a few minutes on 2 CPU cores"
+def _mesh_task_arguments(p: argparse.ArgumentParser) -> None:
+    from .training.mesh_tasks import MeshTaskConfig
+
+    _common_train_arguments(
+        p,
+        data="folder of a real data set (FAUST, Maron et al., MeshCNN human_seg)",
+        out="runs/<task>",
+        lr=MeshTaskConfig.lr,
     )
-    tr.add_argument(
-        "--data", help="folder of a real data set (FAUST, Maron et al., MeshCNN human_seg)"
-    )
-    tr.add_argument("--out", help="output folder (default: runs/<task>)")
-    tr.add_argument(
-        "--resume", action="store_true", help="continue from the last checkpoint in --out"
-    )
-    tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--epochs", type=int, help="override the number of epochs")
-    tr.add_argument("--lr", type=float, help="learning rate")
-    tr.add_argument("--batch-size", type=int, default=4)
-    tr.add_argument(
+    p.add_argument(
         "--model",
         nargs="+",
         default=["gem"],
         help="gem (rotation-invariant inputs), gem-xyz, isotropic, or all",
     )
-    tr.add_argument("--device", default="cpu", help="cpu or cuda")
-    tr.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    tr.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = tasks.add_parser(task, help=what)
         _mesh_task_arguments(p)
-        p.set_defaults(func=_train)
+        p.set_defaults(func=_train_mesh_task)
     from .mobius.experiment import add_arguments as mobius_arguments
     from .mobius.experiment import cli_command as mobius_command
 

@@ -80,9 +80,8 @@ def build_graphs(
     *,
     desc: str,
     progress: bool = True,
-    total: int | None = None,
 ) -> list[Data]:
     """``[make(item) for item in items]`` under a tqdm progress bar (disabled with ``progress``)."""
     from tqdm.auto import tqdm
 
-    return [make(item) for item in tqdm(items, desc=desc, disable=not progress, total=total)]
+    return [make(item) for item in tqdm(items, desc=desc, disable=not progress)]

@@ -130,6 +130,17 @@ def _train_run(
         start, history = state["epoch"], list(state["history"])
         train_seconds = state.get("train_seconds", 0.0)
 
+    def checkpoint_state(epochs_done: int) -> dict:
+        return {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "epoch": epochs_done,
+            "history": history,
+            "rng": rng_state(),
+            "config_key": key,
+            "train_seconds": train_seconds,
+        }
+
     x, y = data.inputs("train", placement), data.train_labels
     n_batches = len(y) // cfg.batch_size if len(y) >= cfg.batch_size else 1
     bar = tqdm(
@@ -168,28 +179,9 @@ def _train_run(
                 "train_accuracy": correct / seen,
             }
         )
-        save_checkpoint(
-            ckpt_path,
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "epoch": epoch + 1,
-                "history": history,
-                "rng": rng_state(),
-                "config_key": key,
-                "train_seconds": train_seconds,
-            },
-        )
+        save_checkpoint(ckpt_path, checkpoint_state(epoch + 1))
     bar.close()
-    end_state = {
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "epoch": cfg.epochs,
-        "history": history,
-        "rng": rng_state(),  # evaluation below draws no random numbers
-        "config_key": key,
-        "train_seconds": train_seconds,
-    }
+    end_state = checkpoint_state(cfg.epochs)  # evaluation below draws no random numbers
     accuracy = {
         test: evaluate(model, data.inputs("test", test), data.test_labels) for test in PLACEMENTS
     }

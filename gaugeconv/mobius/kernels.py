@@ -160,11 +160,6 @@ class KernelBasis:
             sign[support[i]] = basis[i][support[i]]
         return cls(basis, index, sign)
 
-    def expand(self, weight: torch.Tensor) -> torch.Tensor:
-        """``weight (m_out, m_in, d)`` -> block kernel ``(m_out * p, m_in * q, k, k)``."""
-        sign = self.sign.to(device=weight.device, dtype=weight.dtype)
-        return expand_block(weight, self.index.to(weight.device), sign)
-
 
 def expand_block(weight: torch.Tensor, index: torch.Tensor, sign: torch.Tensor) -> torch.Tensor:
     """Gather-expand ``weight (m_out, m_in, d)`` with a :class:`KernelBasis`'s ``index``/``sign``

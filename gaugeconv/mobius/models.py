@@ -31,6 +31,7 @@ the parameter count of the gauge CNNs (``cnn_params``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -102,7 +103,41 @@ def _head(features: int, classes: int, dropout: float) -> nn.Sequential:
     )
 
 
-class MobiusGaugeCNN(nn.Module):
+class _StripClassifier(nn.Module):
+    """Conv blocks (conv, nonlinearity; 2 x 2 max pooling after the blocks in ``_POOL_AFTER``), a last
+    conv to ``head`` scalar fields, global max pooling over the strip and the MLP head."""
+
+    def __init__(
+        self,
+        in_fields: FieldType | tuple[int, int, int] | int,
+        blocks: list[FieldType],
+        conv: Callable[[FieldType, FieldType, int], nn.Module],
+        act: Callable[[FieldType], nn.Module],
+        kernel_size: int,
+        head: int,
+        classes: int,
+        dropout: float,
+    ) -> None:
+        super().__init__()
+        self.in_fields = as_field_type(in_fields)
+        self.out_fields = FieldType(head, 0, 0)
+        layers: list[nn.Module] = []
+        fields = self.in_fields
+        for i, out in enumerate(blocks):
+            layers += [conv(fields, out, kernel_size), act(out)]
+            if i in _POOL_AFTER:
+                layers.append(MobiusMaxPool(out))
+            fields = out
+        layers.append(conv(fields, self.out_fields, kernel_size))
+        self.features = nn.Sequential(*layers)
+        self.classifier = _head(head, classes, dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, self.in_fields)
+        return self.classifier(global_max_pool(self.features(x), self.out_fields))
+
+
+class MobiusGaugeCNN(_StripClassifier):
     """Orientation-independent (gauge-equivariant) CNN on the Möbius strip.
 
     Args:
@@ -128,35 +163,21 @@ class MobiusGaugeCNN(nn.Module):
         head: int = 64,
         dropout: float = 0.3,
     ) -> None:
-        super().__init__()
         if mode not in GAUGE_UNITS:
             raise ValueError(
                 f"unknown gauge CNN mode {mode!r}; expected one of {list(GAUGE_UNITS)}"
             )
         if width < 1:
             raise ValueError(f"width must be >= 1, got {width}")
-        self.mode = mode
-        self.in_fields = as_field_type(in_fields)
-        self.out_fields = FieldType(head, 0, 0)
         unit = GAUGE_UNITS[mode]
-        layers: list[nn.Module] = []
-        fields = self.in_fields
-        for i, scale in enumerate(_BLOCK_SCALE):
-            out = unit * (width * scale)
-            layers += [MobiusConv(fields, out, kernel_size), MobiusELU(out)]
-            if i in _POOL_AFTER:
-                layers.append(MobiusMaxPool(out))
-            fields = out
-        layers.append(MobiusConv(fields, self.out_fields, kernel_size))
-        self.features = nn.Sequential(*layers)
-        self.classifier = _head(head, classes, dropout)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, self.in_fields)
-        return self.classifier(global_max_pool(self.features(x), self.out_fields))
+        blocks = [unit * (width * scale) for scale in _BLOCK_SCALE]
+        super().__init__(
+            in_fields, blocks, MobiusConv, MobiusELU, kernel_size, head, classes, dropout
+        )
+        self.mode = mode
 
 
-class MobiusCNN(nn.Module):
+class MobiusCNN(_StripClassifier):
     """Conventional CNN baseline with naive seam padding (not gauge equivariant).
 
     Same topology, pooling and head as :class:`MobiusGaugeCNN`; conv block ``i`` has
@@ -174,28 +195,23 @@ class MobiusCNN(nn.Module):
         head: int = 64,
         dropout: float = 0.3,
     ) -> None:
-        super().__init__()
         if alpha <= 0:
             raise ValueError(f"alpha must be positive, got {alpha}")
         if width < 1:
             raise ValueError(f"width must be >= 1, got {width}")
-        self.in_fields = as_field_type(in_fields)
-        self.out_fields = FieldType(head, 0, 0)
-        layers: list[nn.Module] = []
-        fields = self.in_fields
-        for i, scale in enumerate(_BLOCK_SCALE):
-            out = FieldType(int((4 * width * scale) // math.sqrt(alpha)), 0, 0)
-            layers += [NaiveMobiusConv(fields, out, kernel_size), nn.ELU()]
-            if i in _POOL_AFTER:
-                layers.append(MobiusMaxPool(out))
-            fields = out
-        layers.append(NaiveMobiusConv(fields, self.out_fields, kernel_size))
-        self.features = nn.Sequential(*layers)
-        self.classifier = _head(head, classes, dropout)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, self.in_fields)
-        return self.classifier(global_max_pool(self.features(x), self.out_fields))
+        blocks = [
+            FieldType(int((4 * width * scale) // math.sqrt(alpha)), 0, 0) for scale in _BLOCK_SCALE
+        ]
+        super().__init__(
+            in_fields,
+            blocks,
+            NaiveMobiusConv,
+            lambda _: nn.ELU(),
+            kernel_size,
+            head,
+            classes,
+            dropout,
+        )
 
 
 def _check_input(x: torch.Tensor, fields: FieldType) -> None:

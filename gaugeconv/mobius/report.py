@@ -8,31 +8,39 @@ from pathlib import Path
 PLACEMENTS = ("centered", "shifted")
 
 
-def format_table(metrics: dict) -> str:
-    """Plain-text table of test errors (%) per model, train placement -> test placement."""
+def _errors(metrics: dict) -> tuple[list[tuple[str, str]], list[tuple[str, int, list]]]:
+    """The runs (train placement, test placement) and, per model, ``(name, params, errors)`` with
+    one test error (%) per run (None where the model was not trained on that placement)."""
     runs = [(tr, te) for tr in metrics["config"]["train_on"] for te in PLACEMENTS]
-    head = f"{'model':<14}{'params':>10}" + "".join(f"{f'{tr}->{te}':>21}" for tr, te in runs)
-    lines = ["test error (%), train digits -> test digits", head, "-" * len(head)]
+    models = []
     for name, entry in metrics["models"].items():
-        cells = []
+        errs = []
         for tr, te in runs:
             run = entry["runs"].get(f"train_{tr}")
-            cells.append(f"{run['test_error_percent'][te]:>21.2f}" if run else f"{'-':>21}")
-        lines.append(f"{name:<14}{entry['params']:>10,}" + "".join(cells))
+            errs.append(run["test_error_percent"][te] if run else None)
+        models.append((name, entry["params"], errs))
+    return runs, models
+
+
+def format_table(metrics: dict) -> str:
+    """Plain-text table of test errors (%) per model, train placement -> test placement."""
+    runs, models = _errors(metrics)
+    head = f"{'model':<14}{'params':>10}" + "".join(f"{f'{tr}->{te}':>21}" for tr, te in runs)
+    lines = ["test error (%), train digits -> test digits", head, "-" * len(head)]
+    for name, params, errs in models:
+        cells = [f"{e:>21.2f}" if e is not None else f"{'-':>21}" for e in errs]
+        lines.append(f"{name:<14}{params:>10,}" + "".join(cells))
     return "\n".join(lines)
 
 
 def error_table(metrics: dict) -> dict:
     """The test errors (%) as ``{unit, columns, rows}`` (rows: model, params, one error per run)."""
-    runs = [(tr, te) for tr in metrics["config"]["train_on"] for te in PLACEMENTS]
+    runs, models = _errors(metrics)
     columns = ["model", "params"] + [f"train_{tr}/test_{te}" for tr, te in runs]
-    rows = []
-    for name, entry in metrics["models"].items():
-        row = [name, entry["params"]]
-        for tr, te in runs:
-            run = entry["runs"].get(f"train_{tr}")
-            row.append(round(run["test_error_percent"][te], 4) if run else None)
-        rows.append(row)
+    rows = [
+        [name, params] + [None if e is None else round(e, 4) for e in errs]
+        for name, params, errs in models
+    ]
     return {"unit": "test error (%)", "columns": columns, "rows": rows}
 
 
@@ -41,20 +49,14 @@ def save_plot(metrics: dict, path: str | Path) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    names = list(metrics["models"])
-    runs = [(tr, te) for tr in metrics["config"]["train_on"] for te in PLACEMENTS]
+    runs, models = _errors(metrics)
+    names = [name for name, _, _ in models]
     fig = Figure(figsize=(1.6 + 1.3 * len(names), 4.0))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     bar_w = 0.8 / max(len(runs), 1)
     for j, (tr, te) in enumerate(runs):
-        errs = [
-            metrics["models"][n]["runs"]
-            .get(f"train_{tr}", {})
-            .get("test_error_percent", {})
-            .get(te)
-            for n in names
-        ]
+        errs = [m[2][j] for m in models]
         xs = [i + (j - (len(runs) - 1) / 2) * bar_w for i in range(len(names))]
         ax.bar(
             xs, [math.nan if e is None else e for e in errs], bar_w, label=f"train {tr} / test {te}"

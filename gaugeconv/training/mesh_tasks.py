@@ -183,15 +183,13 @@ def geodesic_errors(preds, graphs, template_name: str) -> np.ndarray:
     """Geodesic distance on the template between predicted and true vertex, divided by
     sqrt(template area); graph geodesics (Dijkstra along edges), an upper bound of the surface
     geodesic distance."""
-    from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import dijkstra
 
     from ..data.synthetic_shapes import template
+    from ..data.template_parts import edge_graph
 
     mesh = template(template_name).mesh
-    e = mesh.edges
-    w = np.linalg.norm(mesh.vertices[e[:, 0]] - mesh.vertices[e[:, 1]], axis=1)
-    adj = coo_matrix((w, (e[:, 0], e[:, 1])), shape=(mesh.n_vertices,) * 2).tocsr()
+    adj = edge_graph(mesh)
     true = np.concatenate([target_of(g, "correspondence").numpy() for g in graphs])
     pred = np.concatenate([p.numpy() for p in preds])
     errors = np.empty(len(true))
