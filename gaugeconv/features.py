@@ -24,16 +24,15 @@ from __future__ import annotations
 
 import torch
 
+from ._scatter import scatter_mean
+
 
 def _centroids(graph) -> torch.Tensor:
     pos = graph.pos
     batch = getattr(graph, "batch", None)
     if batch is None:
         return pos.mean(0, keepdim=True).expand_as(pos)
-    n_graphs = int(batch.max()) + 1
-    sums = torch.zeros(n_graphs, 3, dtype=pos.dtype, device=pos.device).index_add_(0, batch, pos)
-    counts = torch.bincount(batch, minlength=n_graphs).to(pos.dtype)[:, None]
-    return (sums / counts)[batch]
+    return scatter_mean(pos, batch, int(batch.max()) + 1)[batch]
 
 
 def _require_embedding(graph) -> None:
@@ -51,9 +50,7 @@ def curvature(graph) -> torch.Tensor:
     dp = graph.pos[i] - graph.pos[j]
     dn = graph.normal[i] - graph.normal[j]
     k = (dn * dp).sum(1) / (dp * dp).sum(1).clamp(min=1e-30)
-    n = graph.pos.shape[0]
-    total = torch.zeros(n, dtype=k.dtype, device=k.device).index_add_(0, i, k)
-    return total / torch.bincount(i, minlength=n).clamp(min=1).to(k.dtype)
+    return scatter_mean(k, i, graph.pos.shape[0])
 
 
 def invariant_features(graph) -> torch.Tensor:

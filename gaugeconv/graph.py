@@ -55,15 +55,20 @@ def gauge_graph(
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
     geo = compute_gauge_geometry(mesh, k=k, radius=radius, angles=angles, cache_dir=cache_dir)
+    return Data(num_nodes=mesh.n_vertices, **graph_tensors(geo.arrays(), dtype))
+
+
+def graph_tensors(arrays: dict[str, np.ndarray], dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """Gauge-graph fields as tensors: ``edge_index`` long, ``edge_reflect`` bool, the rest ``dtype``."""
     fields: dict[str, torch.Tensor] = {}
-    for name, arr in geo.arrays().items():
+    for name, arr in arrays.items():
         if name == "edge_index":
             fields[name] = torch.as_tensor(np.ascontiguousarray(arr), dtype=torch.long)
         elif name == "edge_reflect":
             fields[name] = torch.as_tensor(np.asarray(arr, dtype=bool))
         else:
             fields[name] = torch.as_tensor(np.ascontiguousarray(arr), dtype=dtype)
-    return Data(num_nodes=mesh.n_vertices, **fields)
+    return fields
 
 
 def check_gauge_graph(graph: Data) -> None:

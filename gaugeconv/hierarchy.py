@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 from torch_geometric.data import Data
 
 from .geometry.hierarchy import build_levels
-from .geometry.intrinsic import one_ring_edges, vertex_fans
+from .geometry.intrinsic import one_ring_edges
 from .geometry.mesh import Mesh
-from .graph import gauge_graph
+from .geometry.pipeline import edge_arrays
+from .graph import VERTEX_FIELDS, gauge_graph, graph_tensors
 
 
 class LevelGraph(Data):
@@ -41,7 +44,7 @@ def mesh_hierarchy(
     graphs: list[Data] = [fine]
     if n_levels == 0:
         return graphs
-    ring = one_ring_edges(mesh, vertex_fans(mesh))
+    ring = one_ring_edges(mesh)
     levels = build_levels(ring, mesh.n_vertices, n_levels, mesh.mean_edge_length(), seed)
     prev_vertices = np.arange(mesh.n_vertices)
     for lvl in levels:
@@ -50,21 +53,21 @@ def mesh_hierarchy(
         prev_local = np.full(mesh.n_vertices, -1, dtype=np.int64)
         prev_local[prev_vertices] = np.arange(len(prev_vertices))
         e = lvl.edges
+        vertex_index = torch.as_tensor(lvl.vertices)
         fields = {
-            "edge_index": torch.as_tensor(np.stack([local[e.source], local[e.target]])),
-            "edge_log": torch.as_tensor(np.stack([e.length, e.theta], 1), dtype=dtype),
-            "edge_transport": torch.as_tensor(e.transport, dtype=dtype),
-            "edge_reflect": torch.as_tensor(e.reflect),
-            "vertex_index": torch.as_tensor(lvl.vertices),
+            **graph_tensors(
+                edge_arrays(replace(e, source=local[e.source], target=local[e.target])), dtype
+            ),
+            "vertex_index": vertex_index,
             "pool_index": torch.as_tensor(
                 np.stack([prev_local[lvl.pool_source], local[lvl.pool_target]])
             ),
             "pool_transport": torch.as_tensor(lvl.pool_transport, dtype=dtype),
             "pool_reflect": torch.as_tensor(lvl.pool_reflect),
         }
-        for name in ("pos", "normal", "frame"):
+        for name in VERTEX_FIELDS:
             if getattr(fine, name, None) is not None:
-                fields[name] = getattr(fine, name)[torch.as_tensor(lvl.vertices)]
+                fields[name] = getattr(fine, name)[vertex_index]
         graphs.append(
             LevelGraph(num_nodes=len(lvl.vertices), num_fine_nodes=len(prev_vertices), **fields)
         )

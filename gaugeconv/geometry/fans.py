@@ -41,9 +41,7 @@ class VertexFans:
     start_corner: np.ndarray  # (N,) corner whose entering edge has coordinate 0
 
 
-def walk_fans(
-    he: Halfedges, n_vertices: int, edge_lengths: np.ndarray, boundary: np.ndarray
-) -> VertexFans | None:
+def walk_fans(he: Halfedges, n_vertices: int, edge_lengths: np.ndarray) -> VertexFans | None:
     """Walk around every vertex at once (vectorised over vertices, one step per fan position).
 
     Returns ``None`` if some corner is not reached from its vertex's start corner: the vertex is a
@@ -63,6 +61,7 @@ def walk_fans(
     key = np.where(a_boundary, corners - 2 * big, np.where(b_boundary, corners - big, corners))
     best = np.full(n, np.iinfo(np.int64).max)
     np.minimum.at(best, corner_vertex, key)
+    boundary = best < 0  # some corner of the vertex has a boundary edge
     start_dir = np.where(best < -big, 0, np.where(best < 0, 1, 0))
     start = np.where(best < -big, best + 2 * big, np.where(best < 0, best + big, best))
     if he.coherent and not start_dir.any():

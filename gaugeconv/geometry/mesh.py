@@ -204,13 +204,12 @@ class Mesh:
             # reversing (a, b, c) -> (c, b, a): edge k of the new face is edge (1 - k) % 3 reversed
             lengths[flip] = lengths[flip][:, [1, 0, 2]]
             he = build_halfedges(faces, n)
-        fans = walk_fans(he, n, lengths, _boundary_vertices(he, n))
+        fans = walk_fans(he, n, lengths)
         if fans is None:  # a corner out of reach of its vertex's walk: bow-tie vertices
             faces, origin, vertices, he = _split_bowties(faces, origin, vertices, he)
             n = len(origin)
-            fans = walk_fans(he, n, lengths, _boundary_vertices(he, n))
+            fans = walk_fans(he, n, lengths)
         self.fans: VertexFans = fans
-        self.__dict__["boundary_vertex_mask"] = _boundary_vertices(he, n)
         self.vertices = vertices
         self.faces = faces
         self.edge_lengths = lengths

@@ -9,7 +9,7 @@ import numpy as np
 
 from .cache import load_or_compute
 from .frames import projected_edge_geometry, tangent_frames, vertex_normals
-from .intrinsic import one_ring_edges, vertex_fans
+from .intrinsic import EdgeGeometry, one_ring_edges, vertex_fans
 from .mesh import Mesh
 from .neighbourhoods import grow_neighbourhoods
 
@@ -17,6 +17,16 @@ from .neighbourhoods import grow_neighbourhoods
 GEOMETRY_VERSION = "1"
 
 ANGLE_MODES = ("intrinsic", "projected")
+
+
+def edge_arrays(edges: EdgeGeometry) -> dict[str, np.ndarray]:
+    """The gauge-graph edge fields of DESIGN.md section 2 from directed edges j -> i."""
+    return {
+        "edge_index": np.stack([edges.source, edges.target]),
+        "edge_log": np.stack([edges.length, edges.theta], axis=1),
+        "edge_transport": edges.transport,
+        "edge_reflect": edges.reflect,
+    }
 
 
 @dataclass(frozen=True)
@@ -71,12 +81,7 @@ def compute_gauge_geometry(
                 edges = projected_edge_geometry(mesh.vertices, normal, frame, edges)
         if k is not None or radius is not None:
             edges = grow_neighbourhoods(edges, mesh.n_vertices, k=k, radius=radius)
-        out.update(
-            edge_index=np.stack([edges.source, edges.target]),
-            edge_log=np.stack([edges.length, edges.theta], axis=1),
-            edge_transport=edges.transport,
-            edge_reflect=edges.reflect,
-        )
+        out.update(edge_arrays(edges))
         return out
 
     if cache_dir is None:

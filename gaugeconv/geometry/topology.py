@@ -142,11 +142,11 @@ def face_orientation(he: Halfedges, n_faces: int) -> tuple[np.ndarray, np.ndarra
     ``orientable[f]`` says whether the component of face f is orientable. Uses the doubled ("signed")
     face graph: a component is non-orientable iff both copies of a face are connected.
     """
+    if he.coherent:  # coherently wound already, hence orientable: nothing to solve
+        return np.ones(n_faces, dtype=np.int64), np.ones(n_faces, dtype=bool)
     h = np.flatnonzero(he.twin >= 0)
     t = he.twin[h]
     consistent = he.origin[h] == he.target[t]
-    if consistent.all():  # coherently wound already, hence orientable: nothing to solve
-        return np.ones(n_faces, dtype=np.int64), np.ones(n_faces, dtype=bool)
     f, g = h // 3, t // 3
     n = n_faces
     # node f (+) and f + n (-); consistent edge links equal signs, inconsistent links opposite signs

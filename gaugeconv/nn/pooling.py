@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .._scatter import scatter_mean
 from ..groups.so2 import transport
 
 
@@ -34,9 +35,7 @@ class MeshPool(nn.Module):
                 f"x has {x.shape[0]} rows, the finer level has {fine.numel()} vertices"
             )
         moved = transport(x[fine], coarse.pool_transport.to(x.dtype), coarse.pool_reflect)
-        out = x.new_zeros(coarse.num_nodes, *x.shape[1:]).index_add_(0, target, moved)
-        count = torch.bincount(target, minlength=coarse.num_nodes).clamp(min=1).to(x.dtype)
-        return out / count[:, None, None]
+        return scatter_mean(moved, target, coarse.num_nodes)
 
 
 class MeshUnpool(nn.Module):
