@@ -12,14 +12,17 @@ from .nonlinearities import (
 )
 from .norms import GaugeBatchNorm, GaugeLayerNorm
 from .pooling import MeshPool, MeshUnpool
+from .readout import GaugeInvariants, GlobalReadout
 
 __all__ = [
     "EquivariantLinear",
     "GatedNonlinearity",
     "GaugeBatchNorm",
+    "GaugeInvariants",
     "GaugeLayerNorm",
     "GemConv",
     "GemResBlock",
+    "GlobalReadout",
     "KernelTerm",
     "MeshPool",
     "MeshUnpool",
