@@ -132,3 +132,30 @@ def test_luby_set_is_maximal_and_independent():
     dominated = sel.copy()
     dominated[tgt[sel[src]]] = True
     assert dominated.all()  # maximal
+
+
+def test_hierarchy_pools_a_vertex_reached_only_from_a_coarse_vertex():
+    """Regression: sample 5 of the embedded spot test set has, at level 3, a vertex that a coarse
+    vertex reaches (c -> v) in the grown neighbourhoods but that reaches none itself (the grown
+    neighbourhoods are not symmetric); it pools along the reversed edge with the inverse transport,
+    and pooling stays exactly equivariant."""
+    from gaugeconv.data.synthetic_shapes import deformed_sample, template
+    from gaugeconv.geometry.mesh import Mesh
+
+    rng = np.random.default_rng([0, 1, 5])  # SyntheticShapes("test", seed=0, rotation="none")[5]
+    verts, faces, _, _ = deformed_sample(template("spot"), rng, rotation="none")
+    mesh = Mesh(verts, faces)
+    levels = mesh_hierarchy(mesh, 3, dtype=torch.float64)
+    for fine, coarse in zip(levels, levels[1:]):
+        v, _ = coarse.pool_index
+        assert sorted(v.tolist()) == list(range(fine.num_nodes))
+    fine, coarse = levels[2], levels[3]
+    alpha, _ = random_gauge(mesh.n_vertices, 7)
+    moved = transform_level(
+        coarse, alpha[coarse.vertex_index], None, alpha[fine.vertex_index], None
+    )
+    x = torch.randn(fine.num_nodes, 2, 5, dtype=torch.float64)
+    fx = transform_features(x, alpha[fine.vertex_index])
+    y = MeshPool()(x, coarse)
+    err = relative_error(MeshPool()(fx, moved), transform_features(y, alpha[coarse.vertex_index]))
+    assert err < 1e-12

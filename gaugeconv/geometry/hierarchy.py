@@ -93,13 +93,29 @@ def build_levels(
         pick = order[first]
         fine = np.concatenate([coarse, cand.source[pick]])
         target = np.concatenate([coarse, cand.target[pick]])
+        pool_t = np.concatenate([np.zeros(len(coarse)), cand.transport[pick]])
+        pool_b = np.concatenate([np.zeros(len(coarse), dtype=bool), cand.reflect[pick]])
         missing = np.setdiff1d(vertices, fine)
+        if len(missing):
+            # grown neighbourhoods need not be symmetric: a vertex may be reached from a coarse
+            # vertex (c -> v) without the edge v -> c; pool it along the reversed edge, whose
+            # transport is the inverse (rho(g) rho(s)^b)^-1 = rho((-1)^(b+1) g) rho(s)^b
+            back = np.isin(near.target, missing) & chosen[near.source]
+            rev = _subgraph(near, back)
+            order = np.lexsort((rev.length, rev.target))
+            first = np.ones(len(order), dtype=bool)
+            first[1:] = rev.target[order][1:] != rev.target[order][:-1]
+            pick = order[first]
+            inverse = np.where(rev.reflect[pick], rev.transport[pick], -rev.transport[pick])
+            fine = np.concatenate([fine, rev.target[pick]])
+            target = np.concatenate([target, rev.source[pick]])
+            pool_t = np.concatenate([pool_t, inverse])
+            pool_b = np.concatenate([pool_b, rev.reflect[pick]])
+            missing = np.setdiff1d(vertices, fine)
         if len(missing):
             raise ValueError(
                 f"level {level}: vertices {missing[:10].tolist()} found no coarse vertex"
             )
-        pool_t = np.concatenate([np.zeros(len(coarse)), cand.transport[pick]])
-        pool_b = np.concatenate([np.zeros(len(coarse), dtype=bool), cand.reflect[pick]])
         o = np.argsort(fine)
         levels.append(Level(coarse, coarse_edges, fine[o], target[o], pool_t[o], pool_b[o]))
         vertices, graph = coarse, coarse_edges
