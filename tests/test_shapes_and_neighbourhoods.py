@@ -37,15 +37,20 @@ def test_topologies():
         mb = shapes.mobius_strip(20, 5, flat=flat)
         assert not mb.is_orientable and mb.n_boundary_loops == 1 and mb.genus == 1
     assert shapes.plane(100).n_boundary_loops == 1
-    with pytest.raises(ValueError, match="odd"):
-        shapes.mobius_strip(20, 4)
+    with pytest.raises(ValueError, match="n_width must be >= 2"):
+        shapes.mobius_strip(20, 1)
+    # the exact shift isometry is what needs an odd width, and it says why
+    with pytest.raises(ValueError, match="odd n_width.*middle row of cells is its own mirror"):
+        shapes.mobius_shift(20, 4)
 
 
 def shift_permutation(n_length, n_width):
     """Vertex map of the shift by one column along the Möbius strip (width reversed at the seam)."""
     i, k = np.divmod(np.arange(n_length * n_width), n_width)
     wrap = i == n_length - 1
-    return np.where(wrap, 0, i + 1) * n_width + np.where(wrap, n_width - 1 - k, k)
+    expect = np.where(wrap, 0, i + 1) * n_width + np.where(wrap, n_width - 1 - k, k)
+    np.testing.assert_array_equal(shapes.mobius_shift(n_length, n_width), expect)
+    return expect
 
 
 def test_flat_mobius_shift_is_an_exact_isometry():

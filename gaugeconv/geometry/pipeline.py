@@ -11,7 +11,7 @@ from .cache import load_or_compute
 from .frames import projected_edge_geometry, tangent_frames, vertex_normals
 from .intrinsic import EdgeGeometry, one_ring_edges, vertex_fans
 from .mesh import Mesh
-from .neighbourhoods import grow_neighbourhoods
+from .neighbourhoods import check_neighbourhood_options, grow_neighbourhoods
 
 #: bump whenever a change to the geometry code changes its output (invalidates caches)
 GEOMETRY_VERSION = "1"
@@ -59,6 +59,14 @@ def compute_gauge_geometry(
     ``angles="projected"`` swaps the intrinsic log-map angles and Levi-Civita transport for the
     GEM-CNN paper's projection-based ones (embedded meshes only; 1-ring only).
     """
+    if not isinstance(mesh, Mesh):
+        raise ValueError(
+            f"expected a gaugeconv.Mesh, got {type(mesh).__module__}.{type(mesh).__qualname__}; "
+            "build one with gaugeconv.Mesh(vertices, faces) or gaugeconv.load_mesh(path)"
+        )
+    check_neighbourhood_options(k, radius)
+    k = None if k is None else int(k)
+    radius = None if radius is None else float(radius)
     if angles not in ANGLE_MODES:
         raise ValueError(f"angles must be one of {ANGLE_MODES}, got {angles!r}")
     if angles == "projected" and not mesh.is_embedded:
