@@ -90,7 +90,7 @@ def test_k_ring_sizes_and_radius_neighbourhoods(bunny):
     extra = gr["edge_log"][:, 0] > g1["edge_log"][:, 0].max()
     assert extra.sum() == 0 or gr["edge_log"][extra, 0].max() <= radius
     assert gr["edge_index"].shape[1] > g1["edge_index"].shape[1]
-    with pytest.raises(ValueError, match="exactly one"):
+    with pytest.raises(ValueError, match="at most one"):
         gauge_graph(bunny, k=2, radius=0.1)
     with pytest.raises(ValueError, match="k must be"):
         gauge_graph(bunny, k=0)
