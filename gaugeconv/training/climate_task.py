@@ -51,7 +51,10 @@ fraction of vertices where the prediction on the rotated input equals the rotate
 ``ico-vector``, which is exactly equivariant; the other two see rotated winds as new numbers).
 
 **Outputs** in ``out_dir``: ``metrics.json``, ``stats.json``, ``<model>/checkpoint.pt`` and
-``<model>/history.json`` (per epoch, atomic, exact resume via :class:`~.loop.Trainer`),
+``<model>/history.json`` (per epoch, atomic, exact resume via :class:`~.loop.Trainer`; a checkpoint
+stores the run configuration and the model spec with the input statistics, and ``resume=True``
+refuses a checkpoint of another configuration, :data:`RESUMABLE_KEYS` aside, before any data are
+made),
 ``curves.png`` (loss and accuracies per epoch) and ``predictions.png`` (a test snapshot's labels and
 every model's prediction on a world map).
 """

@@ -17,6 +17,11 @@ Embedded default data: :class:`~gaugeconv.data.SyntheticShapes` (deformed copies
 orientation and under random 3-D rotations. ``data=PATH`` trains on a real data set instead: FAUST
 registrations (correspondence), the Maron et al. human segmentation set or MeshCNN's ``human_seg``
 (segmentation), recognised by their files.
+
+Checkpoints (``<out_dir>/<model>/checkpoint.pt``, :mod:`.checkpoint`) store the run configuration
+(:meth:`MeshTaskConfig.run_config`) and the model spec (:func:`mesh_model_spec`); ``resume=True``
+continues only a run with the same configuration (:data:`RESUMABLE_KEYS` may differ, ``epochs`` may
+grow) and checks every checkpoint before any data are made.
 """
 
 from __future__ import annotations
