@@ -84,7 +84,10 @@ def test_resume_after_interruption_matches_uninterrupted_run(full_run, tmp_path,
     partial = load_checkpoint(tmp_path / "checkpoints" / "regular__train_shifted.pt")
     assert partial["epoch"] == 1
 
-    resumed = run_mobius_digits(tmp_path, resume=True, **TINY)
+    with pytest.warns(
+        UserWarning, match="cnn_params__train_(centered|shifted).pt; starting this run fresh"
+    ):
+        resumed = run_mobius_digits(tmp_path, resume=True, **TINY)
     assert _comparable(resumed) == _comparable(reference)
 
 
