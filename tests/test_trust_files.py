@@ -211,3 +211,20 @@ def test_spot_loads_one_vertex_per_file_vertex():
     assert mesh.n_vertices == 2930
     assert (mesh.vertex_origin == np.arange(2930)).all()
     assert (mesh.vertex_of_origin == np.arange(2930)).all()
+
+
+def test_vectorised_and_line_by_line_obj_readers_agree(tmp_path, monkeypatch):
+    import gaugeconv.geometry.io as mesh_io
+
+    messy = _messy_obj(tmp_path)[0]
+    commented = tmp_path / "commented.obj"
+    commented.write_text("# a comment\n" + messy.read_text())
+    for path in (real_mesh_path("spot.obj"), messy):
+        assert mesh_io._plain_obj(path) is not None  # the vectorised reader takes these
+    assert mesh_io._plain_obj(commented) is None  # and leaves irregular files to the other
+    fast = [mesh_io.parse_obj(p) for p in (real_mesh_path("spot.obj"), messy, commented)]
+    monkeypatch.setattr(mesh_io, "_plain_obj", lambda path: None)
+    slow = [mesh_io.parse_obj(p) for p in (real_mesh_path("spot.obj"), messy, commented)]
+    for a, b in zip(fast, slow):
+        assert np.array_equal(a.vertices, b.vertices) and np.array_equal(a.faces, b.faces)
+        assert a.vertices.dtype == b.vertices.dtype and a.faces.dtype == b.faces.dtype

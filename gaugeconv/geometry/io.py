@@ -137,6 +137,41 @@ def parse_off(path: str | Path, *, triangles_only: bool = False) -> MeshFile:
     return MeshFile(vertices, faces, origin)
 
 
+_OBJ_VERTEX = r"[ \t]*\S+[ \t]+\S+[ \t]+\S+[ \t]*"
+
+
+def _plain_obj(path: Path) -> MeshFile | None:
+    """Vectorised reading of the common regular OBJ: ``v x y z`` lines, triangles ``f a b c`` with
+    the same ``a/t/n`` layout on every line, positive indices of defined vertices, no comments.
+    Returns ``None`` for anything else, which the line-by-line parser then reads (and reports)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if "#" in text or "\\" in text or "//" in text:
+        return None
+    if re.search(r"^[ \t]+[vf][ \t]|^[vf]\t", text, re.MULTILINE):
+        return None
+    lines = text.splitlines()
+    v_lines = [line[2:] for line in lines if line[:2] == "v "]
+    f_lines = [line[2:] for line in lines if line[:2] == "f "]
+    if not v_lines or not f_lines:
+        return None
+    layout = f_lines[0].split()[0].count("/") + 1
+    token = r"\d+" + r"/\d+" * (layout - 1)
+    face = rf"[ \t]*{token}[ \t]+{token}[ \t]+{token}[ \t]*"
+    if not re.fullmatch(rf"{face}(?:\n{face})*", "\n".join(f_lines)):
+        return None
+    if not re.fullmatch(rf"{_OBJ_VERTEX}(?:\n{_OBJ_VERTEX})*", "\n".join(v_lines)):
+        return None
+    try:
+        vertices = np.array(" ".join(v_lines).split(), dtype=np.float64).reshape(-1, 3)
+    except ValueError:
+        return None
+    numbers = np.array(" ".join(f_lines).replace("/", " ").split(), dtype=np.int64)
+    faces = numbers.reshape(len(f_lines), 3 * layout)[:, ::layout] - 1
+    if faces.min() < 0 or faces.max() >= len(vertices):
+        return None
+    return MeshFile(vertices, faces, np.arange(len(faces)))
+
+
 def parse_obj(path: str | Path, *, triangles_only: bool = False) -> MeshFile:
     """Vertices and faces of a Wavefront OBJ file in file order (``v`` and ``f`` lines only).
 
@@ -146,6 +181,9 @@ def parse_obj(path: str | Path, *, triangles_only: bool = False) -> MeshFile:
     does not define raises ``ValueError`` with the line number.
     """
     path = Path(path)
+    plain = _plain_obj(path)
+    if plain is not None:
+        return plain
     vertices: list[list[float]] = []
     polygons: list[list[int]] = []
     lines: list[int] = []
