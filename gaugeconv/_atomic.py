@@ -8,7 +8,7 @@ previous file intact, never a truncated one. The new file gets the permissions a
 Temporary files are named ``.<name>.pid<PID>.<random>.tmp``. A write killed by ``SIGKILL`` cannot
 remove its temporary file; the next write of the same destination removes every such orphan whose
 process no longer runs on this machine (temporaries of live writers, e.g. another process filling the
-same cache folder, are left alone).
+same cache folder, are left alone). The geometry cache cleans its folder once per process.
 """
 
 from __future__ import annotations
@@ -39,12 +39,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_orphans(path: Path) -> list[Path]:
-    """Remove temporary files of ``path`` left behind by writers that no longer run; returns them."""
-    pattern = re.compile(rf"^\.{re.escape(path.name)}\.pid(\d+)\.[^.]+\.tmp$")
+def remove_orphans(folder: Path, name: str | None = None) -> list[Path]:
+    """Remove temporary files (of destination ``name``, or of every destination) in ``folder`` left
+    behind by writers that no longer run; returns them."""
+    stem = re.escape(name) if name is not None else ".+"
+    pattern = re.compile(rf"^\.{stem}\.pid(\d+)\.[^.]+\.tmp$")
     removed = []
     try:
-        candidates = list(path.parent.iterdir())
+        candidates = list(Path(folder).iterdir())
     except OSError:
         return removed
     for p in candidates:
@@ -58,15 +60,20 @@ def remove_orphans(path: Path) -> list[Path]:
     return removed
 
 
-def atomic_write(path: str | Path, write: Callable[[Any], None], mode: str = "wb") -> None:
+def atomic_write(
+    path: str | Path, write: Callable[[Any], None], mode: str = "wb", *, clean: bool = True
+) -> None:
     """Call ``write(fh)`` on a temporary file next to ``path``, then rename it onto ``path``.
 
+    ``clean`` removes orphaned temporaries of ``path`` first (callers that write many files into
+    one folder, like the geometry cache, pass ``False`` and call :func:`remove_orphans` once).
     Raises ``OSError`` when the folder cannot be created or written (read-only, full disk); the
     destination is then unchanged and no temporary file is left behind.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    remove_orphans(path)
+    if clean:
+        remove_orphans(path.parent, path.name)
     fd, tmp = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.pid{os.getpid()}.", suffix=".tmp"
     )

@@ -88,7 +88,7 @@ def test_entry_with_other_edges_is_rebuilt(tmp_path):
 
 @pytest.mark.parametrize("code", [errno.EROFS, errno.ENOSPC, errno.EACCES])
 def test_unwritable_cache_computes_without_caching(tmp_path, monkeypatch, code):
-    def fail(path, write, mode="wb"):
+    def fail(path, write, mode="wb", **kwargs):
         raise OSError(code, os.strerror(code), str(path))
 
     monkeypatch.setattr(cache_module, "atomic_write", fail)
@@ -144,3 +144,22 @@ def test_pickled_cache_entry_is_never_unpickled(tmp_path):
     assert not (tmp_path / "pwned").exists() and _same(g, gauge_graph(mesh))
     with pytest.raises(TypeError, match="dtype object"):
         cache_module.atomic_savez(tmp_path / "x.npz", {"a": np.array([None], dtype=object)})
+
+
+def test_orphaned_cache_temporaries_are_removed(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    monkeypatch.setattr(cache_module, "_CLEANED", set())
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    ).stdout.strip()
+    orphan = tmp_path / f".0123abcd.npz.pid{dead}.k1ll3d.tmp"
+    orphan.write_bytes(b"half an entry")
+    live = tmp_path / f".4567.npz.pid{os.getpid()}.busy.tmp"  # another writer at work
+    live.write_bytes(b"being written")
+    gauge_graph(shapes.icosphere(1), cache_dir=tmp_path)
+    assert not orphan.exists() and live.exists() and len(list(tmp_path.glob("*.npz"))) == 1

@@ -10,7 +10,8 @@ rewritten, with a warning, never trusted.
 
 Writes are atomic (:mod:`gaugeconv._atomic`: temporary file + ``os.replace``, permissions from the
 user's umask), so an interrupted write never leaves a half-written entry behind and concurrent
-writers never see each other's partial files. A cache folder that cannot be written (read-only,
+writers never see each other's partial files; temporaries of killed writers are removed by the
+next process that writes to the folder. A cache folder that cannot be written (read-only,
 full disk, no permission) costs nothing but the caching: the result is computed and returned, with
 one warning per folder and process.
 """
@@ -25,10 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_write
+from .._atomic import atomic_write, remove_orphans
 
 #: cache folders this process could not write to (warned about once)
 _UNWRITABLE: set[str] = set()
+#: cache folders whose orphaned temporaries this process has removed
+_CLEANED: set[str] = set()
 
 
 def content_key(arrays: Sequence[np.ndarray], options: dict) -> str:
@@ -56,7 +59,11 @@ def atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
     for name, a in arrays.items():
         if np.asarray(a).dtype.kind not in "biufU":
             raise TypeError(f"cache array {name!r} has dtype {np.asarray(a).dtype}")
-    atomic_write(path, lambda fh: np.savez(fh, **arrays))
+    folder = str(path.parent.resolve())
+    if folder not in _CLEANED:
+        _CLEANED.add(folder)
+        remove_orphans(path.parent)
+    atomic_write(path, lambda fh: np.savez(fh, **arrays), clean=False)
 
 
 def load_or_compute(
