@@ -118,7 +118,10 @@ def _common_train_arguments(p: argparse.ArgumentParser, *, data: str, out: str, 
     p.add_argument("--data", help=data)
     p.add_argument("--out", help=f"output folder (default: {out})")
     p.add_argument(
-        "--resume", action="store_true", help="continue from the last checkpoint in --out"
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its checkpoints (refused if the settings differ; "
+        "--epochs may grow)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, help="override the number of epochs")

@@ -18,6 +18,16 @@ r"""Input features computed from a gauge graph's geometry.
   them there only with care.
 * :func:`xyz_features` - raw coordinates as three scalars (the GEM-CNN paper's FAUST input). **Not**
   rotation invariant.
+
+**Units and range.** The features are in the mesh's own units (lengths; curvature in 1/length),
+not normalised: a network sees the scale its meshes have, so train and predict on meshes of
+comparable size (rescale them consistently, e.g. to unit area, if they come in other units). The
+features are computed in the graph's dtype, with exact power-of-two rescaling where squares would
+leave its range, so they are finite for every mesh whose gauge graph exists in that dtype (e.g.
+coordinates of 1e20 in float32, 1e160 in float64); values are bit for bit those of the direct
+formulas for ordinary meshes. Both functions raise ``ValueError`` if a feature is not finite (a
+graph with NaN geometry). The layers themselves do not check their inputs for NaN (that would cost
+a synchronisation per layer on GPUs): non-finite inputs propagate to the output.
 """
 
 from __future__ import annotations
@@ -25,6 +35,33 @@ from __future__ import annotations
 import torch
 
 from ._scatter import scatter_mean
+
+#: tensors whose largest magnitude per row lies in [2**-_LIMIT, 2**_LIMIT] are not rescaled
+_LIMIT = 60
+
+
+def _row_exponents(x: torch.Tensor) -> torch.Tensor:
+    """(n, 1) binary exponent per row of (n, d) ``x`` bringing its largest magnitude into [0.5, 1),
+    0 where that magnitude already lies in [2**-_LIMIT, 2**_LIMIT] (or is 0 or not finite)."""
+    m = x.abs().amax(dim=1, keepdim=True)
+    inside = ((m >= 2.0**-_LIMIT) & (m <= 2.0**_LIMIT)) | (m == 0) | ~torch.isfinite(m)
+    return torch.where(inside, 0, torch.frexp(m).exponent)
+
+
+def _norm(x: torch.Tensor) -> torch.Tensor:
+    """Row norms of (n, d) ``x`` without overflow or underflow (exact rescaling)."""
+    k = _row_exponents(x)
+    return torch.ldexp(torch.ldexp(x, -k).norm(dim=1), k[:, 0]).to(x.dtype)
+
+
+def _finite(x: torch.Tensor, what: str) -> torch.Tensor:
+    if not bool(torch.isfinite(x).all()):
+        bad = torch.nonzero(~torch.isfinite(x.reshape(len(x), -1)).all(1)).flatten()[:10]
+        raise ValueError(
+            f"{what} are not finite at vertices {bad.tolist()}: the graph's geometry holds "
+            "NaN or inf values"
+        )
+    return x
 
 
 def _centroids(graph) -> torch.Tensor:
@@ -49,7 +86,9 @@ def curvature(graph) -> torch.Tensor:
     j, i = graph.edge_index
     dp = graph.pos[i] - graph.pos[j]
     dn = graph.normal[i] - graph.normal[j]
-    k = (dn * dp).sum(1) / (dp * dp).sum(1).clamp(min=1e-30)
+    e = _row_exponents(dp)
+    dp = torch.ldexp(dp, -e).to(dp.dtype)  # exact; (dn . dp) / |dp|^2 scales by 2**-e
+    k = torch.ldexp((dn * dp).sum(1) / (dp * dp).sum(1).clamp(min=1e-30), -e[:, 0]).to(dp.dtype)
     return scatter_mean(k, i, graph.pos.shape[0])
 
 
@@ -62,13 +101,13 @@ def invariant_features(graph) -> torch.Tensor:
     x[:, 0, 0] = (d * graph.normal).sum(1)
     x[:, 0, 1] = (d * e1).sum(1)
     x[:, 0, 2] = (d * e2).sum(1)
-    x[:, 1, 0] = d.norm(dim=1)
+    x[:, 1, 0] = _norm(d)
     x[:, 2, 0] = curvature(graph)
-    return x
+    return _finite(x, "invariant features")
 
 
 def xyz_features(graph) -> torch.Tensor:
     """(N, 3, 1) raw coordinates as scalars (not rotation invariant)."""
     if getattr(graph, "pos", None) is None:
         raise ValueError("graph has no 'pos': XYZ input needs an embedded mesh")
-    return graph.pos[:, :, None].clone()
+    return _finite(graph.pos[:, :, None].clone(), "XYZ features")

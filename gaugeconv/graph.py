@@ -59,7 +59,12 @@ def gauge_graph(
 
 
 def graph_tensors(arrays: dict[str, np.ndarray], dtype: torch.dtype) -> dict[str, torch.Tensor]:
-    """Gauge-graph fields as tensors: ``edge_index`` long, ``edge_reflect`` bool, the rest ``dtype``."""
+    """Gauge-graph fields as tensors: ``edge_index`` long, ``edge_reflect`` bool, the rest ``dtype``.
+
+    Raises ``ValueError`` if a geometry value does not fit ``dtype`` (a mesh at a scale beyond
+    float32's range, about 1e-38 to 3e38, overflows to inf or rounds lengths or positions to 0):
+    use ``dtype=torch.float64`` or rescale the mesh.
+    """
     fields: dict[str, torch.Tensor] = {}
     for name, arr in arrays.items():
         if name == "edge_index":
@@ -67,7 +72,20 @@ def graph_tensors(arrays: dict[str, np.ndarray], dtype: torch.dtype) -> dict[str
         elif name == "edge_reflect":
             fields[name] = torch.as_tensor(np.asarray(arr, dtype=bool))
         else:
-            fields[name] = torch.as_tensor(np.ascontiguousarray(arr), dtype=dtype)
+            arr = np.ascontiguousarray(arr)
+            t = torch.as_tensor(arr, dtype=dtype)
+            lost = not bool(torch.isfinite(t).all())
+            if name == "edge_log" and len(t):  # lengths are > 0 and must stay so
+                lost = lost or bool((t[:, 0] == 0).any())
+            if lost:
+                mag = np.abs(arr[:, 0] if name == "edge_log" else arr)
+                mag = mag[mag != 0]
+                raise ValueError(
+                    f"gauge-graph field {name!r} does not fit {dtype} (magnitudes from "
+                    f"{mag.min():.3g} to {mag.max():.3g}); use dtype=torch.float64 or rescale "
+                    "the mesh"
+                )
+            fields[name] = t
     return fields
 
 

@@ -98,7 +98,7 @@ def test_resume_reproduces_uninterrupted_run(tmp_path, monkeypatch):
         run_climate_task(tiny(tmp_path / "b", data_cache=cache))
     monkeypatch.undo()
     ckpt = tmp_path / "b" / "ico-scalar" / "checkpoint.pt"
-    assert load_checkpoint(ckpt)["epoch"] == 1  # epochs 0 and 1 saved, the third write lost
+    assert load_checkpoint(ckpt)["epoch"] == 2  # two epochs saved, the third write lost
     resumed = run_climate_task(tiny(tmp_path / "b", data_cache=cache, resume=True))
     assert resumed["history"] == full["history"]
     a = load_checkpoint(tmp_path / "a" / "ico-scalar" / "checkpoint.pt")["model"]

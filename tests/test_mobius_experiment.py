@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import gaugeconv.mobius.experiment as experiment
+import gaugeconv.training.loop as loop
 from gaugeconv.mobius.experiment import run_mobius_digits
 from gaugeconv.training import load_checkpoint
 
@@ -57,7 +57,7 @@ def test_outputs(full_run):
             for test in ("centered", "shifted"):
                 assert 0.0 <= metrics["test_accuracy"][name][f"{run}/test_{test}"] <= 1.0
             ckpt = load_checkpoint(out / "checkpoints" / f"{name}__{run}.pt")
-            assert ckpt["epoch"] == 2 and len(ckpt["history"]) == 2 and "result" in ckpt
+            assert ckpt["epoch"] == 2 and len(ckpt["history"]) == 2 and ckpt["task"] == "mobius"
     assert metrics["models"]["regular"]["published_params"] == 751_914
     assert metrics["table"]["columns"][:2] == ["model", "params"]
     assert len(metrics["table"]["rows"]) == 2
@@ -68,23 +68,26 @@ def test_outputs(full_run):
 
 def test_resume_after_interruption_matches_uninterrupted_run(full_run, tmp_path, monkeypatch):
     _, reference = full_run
-    real_save = experiment.save_checkpoint
+    real_save = loop.save_checkpoint
     calls = {"n": 0}
 
     def save_then_die(path, state):
         real_save(path, state)
         calls["n"] += 1
-        if calls["n"] == 4:  # regular/centered finished (3 saves), regular/shifted 1 of 2 epochs
+        if calls["n"] == 3:  # regular/centered finished (2 saves), regular/shifted 1 of 2 epochs
             raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(experiment, "save_checkpoint", save_then_die)
+    monkeypatch.setattr(loop, "save_checkpoint", save_then_die)
     with pytest.raises(KeyboardInterrupt):
         run_mobius_digits(tmp_path, **TINY)
-    monkeypatch.setattr(experiment, "save_checkpoint", real_save)
+    monkeypatch.setattr(loop, "save_checkpoint", real_save)
     partial = load_checkpoint(tmp_path / "checkpoints" / "regular__train_shifted.pt")
-    assert partial["epoch"] == 1 and "result" not in partial
+    assert partial["epoch"] == 1
 
-    resumed = run_mobius_digits(tmp_path, resume=True, **TINY)
+    with pytest.warns(
+        UserWarning, match="cnn_params__train_(centered|shifted).pt; starting this run fresh"
+    ):
+        resumed = run_mobius_digits(tmp_path, resume=True, **TINY)
     assert _comparable(resumed) == _comparable(reference)
 
 
@@ -97,7 +100,7 @@ def test_resume_skips_finished_runs_and_checks_the_configuration(full_run, monke
     monkeypatch.setattr(torch.optim.Adam, "step", no_training)
     again = run_mobius_digits(out, resume=True, **TINY)
     assert _comparable(again) == _comparable(reference)
-    with pytest.raises(ValueError, match="different configuration"):
+    with pytest.raises(ValueError, match="different run.*n_train: checkpoint 64, now 32"):
         run_mobius_digits(out, resume=True, **{**TINY, "n_train": 32})
 
 

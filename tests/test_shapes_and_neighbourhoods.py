@@ -37,15 +37,20 @@ def test_topologies():
         mb = shapes.mobius_strip(20, 5, flat=flat)
         assert not mb.is_orientable and mb.n_boundary_loops == 1 and mb.genus == 1
     assert shapes.plane(100).n_boundary_loops == 1
-    with pytest.raises(ValueError, match="odd"):
-        shapes.mobius_strip(20, 4)
+    with pytest.raises(ValueError, match="n_width must be >= 2"):
+        shapes.mobius_strip(20, 1)
+    # the exact shift isometry is what needs an odd width, and it says why
+    with pytest.raises(ValueError, match="odd n_width.*middle row of cells is its own mirror"):
+        shapes.mobius_shift(20, 4)
 
 
 def shift_permutation(n_length, n_width):
     """Vertex map of the shift by one column along the Möbius strip (width reversed at the seam)."""
     i, k = np.divmod(np.arange(n_length * n_width), n_width)
     wrap = i == n_length - 1
-    return np.where(wrap, 0, i + 1) * n_width + np.where(wrap, n_width - 1 - k, k)
+    expect = np.where(wrap, 0, i + 1) * n_width + np.where(wrap, n_width - 1 - k, k)
+    np.testing.assert_array_equal(shapes.mobius_shift(n_length, n_width), expect)
+    return expect
 
 
 def test_flat_mobius_shift_is_an_exact_isometry():
@@ -85,7 +90,7 @@ def test_k_ring_sizes_and_radius_neighbourhoods(bunny):
     extra = gr["edge_log"][:, 0] > g1["edge_log"][:, 0].max()
     assert extra.sum() == 0 or gr["edge_log"][extra, 0].max() <= radius
     assert gr["edge_index"].shape[1] > g1["edge_index"].shape[1]
-    with pytest.raises(ValueError, match="exactly one"):
+    with pytest.raises(ValueError, match="at most one"):
         gauge_graph(bunny, k=2, radius=0.1)
     with pytest.raises(ValueError, match="k must be"):
         gauge_graph(bunny, k=0)

@@ -74,8 +74,8 @@ def test_resume_reproduces_uninterrupted_run(tmp_path, monkeypatch):
         run_mesh_task(tiny(tmp_path / "b", epochs=3, plots=False))
     monkeypatch.undo()
     assert (
-        load_checkpoint(tmp_path / "b" / "gem" / "checkpoint.pt")["epoch"] == 1
-    )  # epochs 0, 1 saved
+        load_checkpoint(tmp_path / "b" / "gem" / "checkpoint.pt")["epoch"] == 2
+    )  # two completed epochs saved
     resumed = run_mesh_task(tiny(tmp_path / "b", epochs=3, resume=True, plots=False))
     assert resumed["history"]["gem"] == full["history"]["gem"]
     a = load_checkpoint(tmp_path / "a" / "gem" / "checkpoint.pt")["model"]

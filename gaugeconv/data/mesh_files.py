@@ -1,8 +1,9 @@
 """Readers that keep the file's vertex and face order exactly (labels refer to it).
 
-``gaugeconv.load_mesh`` merges seam duplicates and lets trimesh triangulate; label files of the data
-sets below count vertices, faces or edges *as stored in the file*, so these readers return the raw
-arrays and report malformed input with the file name and line number:
+``gaugeconv.load_mesh`` drops unused vertices, merges seam duplicates and triangulates polygons
+(recording every change); label files of the data sets below count vertices, faces or edges *as
+stored in the file*, so these readers return the raw arrays (triangles only) and report malformed
+input with the file name and line number:
 
 - :func:`read_off`: Object File Format (``OFF`` header, counts line, vertices, ``n i j k`` faces),
   as used by Maron et al. 2017's human segmentation benchmark;
@@ -18,6 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..geometry.io import _content_lines as _file_lines
+from ..geometry.io import parse_obj, parse_off
+
 
 def _require_file(path: str | Path, what: str) -> Path:
     path = Path(path)
@@ -28,13 +32,7 @@ def _require_file(path: str | Path, what: str) -> Path:
 
 def _content_lines(path: Path) -> list[tuple[int, list[str]]]:
     """(line number, tokens) of every non-empty line, comments (``#``) removed."""
-    out = []
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            tokens = line.split("#", 1)[0].split()
-            if tokens:
-                out.append((lineno, tokens))
-    return out
+    return _file_lines(path)
 
 
 def read_off(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
@@ -42,98 +40,18 @@ def read_off(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
     The counts may follow the ``OFF`` keyword on the first line or stand on the next line; a
     trailing colour on face lines is ignored. Faces that are not triangles are refused (the label files
-    count faces, so triangulating would shift them).
+    count faces, so triangulating would shift them). The parser is
+    :func:`gaugeconv.geometry.io.parse_off`, the one :func:`~gaugeconv.load_mesh` uses.
     """
-    path = _require_file(path, "OFF mesh")
-    lines = _content_lines(path)
-    if not lines or lines[0][1][0] != "OFF":
-        raise ValueError(f"{path}: not an OFF file (the first line must start with 'OFF')")
-    counts_line, counts_tokens = lines[0][0], lines[0][1][1:]
-    rest = lines[1:]
-    if not counts_tokens:  # counts on their own line (the usual layout)
-        if not rest:
-            raise ValueError(f"{path}: missing the 'n_vertices n_faces n_edges' line")
-        (counts_line, counts_tokens), rest = rest[0], rest[1:]
-    try:
-        n_v, n_f = int(counts_tokens[0]), int(counts_tokens[1])
-    except (ValueError, IndexError):
-        raise ValueError(
-            f"{path}, line {counts_line}: expected 'n_vertices n_faces n_edges', got "
-            f"{' '.join(counts_tokens)!r}"
-        ) from None
-    if len(rest) < n_v + n_f:
-        raise ValueError(
-            f"{path}: header announces {n_v} vertices and {n_f} faces but only {len(rest)} data "
-            "lines follow"
-        )
-    vertices = np.empty((n_v, 3))
-    for i, (lineno, tok) in enumerate(rest[:n_v]):
-        try:
-            vertices[i] = [float(t) for t in tok[:3]]
-            if len(tok) < 3:
-                raise ValueError
-        except ValueError:
-            raise ValueError(
-                f"{path}, line {lineno}: vertex {i} needs 3 coordinates, got {' '.join(tok)!r}"
-            ) from None
-    faces = np.empty((n_f, 3), dtype=np.int64)
-    for i, (lineno, tok) in enumerate(rest[n_v : n_v + n_f]):
-        try:
-            n = int(tok[0])
-            idx = [int(t) for t in tok[1 : 1 + n]]
-        except ValueError:
-            raise ValueError(
-                f"{path}, line {lineno}: face {i} is malformed: {' '.join(tok)!r}"
-            ) from None
-        if n != 3 or len(idx) != 3:
-            raise ValueError(
-                f"{path}, line {lineno}: face {i} is not a triangle ({' '.join(tok)!r})"
-            )
-        if min(idx) < 0 or max(idx) >= n_v:
-            raise ValueError(
-                f"{path}, line {lineno}: face {i} has vertex index out of range 0..{n_v - 1}: {idx}"
-            )
-        faces[i] = idx
-    return vertices, faces
+    raw = parse_off(_require_file(path, "OFF mesh"), triangles_only=True)
+    return raw.vertices, raw.faces
 
 
 def read_obj(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Vertices and triangles of a Wavefront OBJ file, in file order (``v`` and ``f`` lines only)."""
-    path = _require_file(path, "OBJ mesh")
-    vertices: list[list[float]] = []
-    faces: list[list[int]] = []
-    for lineno, tok in _content_lines(path):
-        if tok[0] == "v":
-            try:
-                vertices.append([float(t) for t in tok[1:4]])
-                if len(tok) < 4:
-                    raise ValueError
-            except ValueError:
-                raise ValueError(
-                    f"{path}, line {lineno}: vertex needs 3 coordinates, got {' '.join(tok)!r}"
-                ) from None
-        elif tok[0] == "f":
-            try:
-                ids = [int(t.split("/")[0]) for t in tok[1:]]
-            except ValueError:
-                raise ValueError(
-                    f"{path}, line {lineno}: malformed face {' '.join(tok)!r}"
-                ) from None
-            if len(ids) != 3:
-                raise ValueError(
-                    f"{path}, line {lineno}: face {len(faces)} has {len(ids)} vertices, "
-                    "only triangles are supported"
-                )
-            ids = [i - 1 if i > 0 else (len(vertices) + i if i < 0 else -1) for i in ids]
-            if any(i < 0 or i >= len(vertices) for i in ids):
-                raise ValueError(
-                    f"{path}, line {lineno}: face {len(faces)} refers to a vertex that is not "
-                    f"defined before it ({' '.join(tok[1:])}; {len(vertices)} vertices so far)"
-                )
-            faces.append(ids)
-    if not faces:
-        raise ValueError(f"{path} contains no faces")
-    return np.asarray(vertices, dtype=np.float64).reshape(-1, 3), np.asarray(faces, dtype=np.int64)
+    """Vertices and triangles of a Wavefront OBJ file, in file order (``v`` and ``f`` lines only;
+    :func:`gaugeconv.geometry.io.parse_obj` with polygons refused)."""
+    raw = parse_obj(_require_file(path, "OBJ mesh"), triangles_only=True)
+    return raw.vertices, raw.faces
 
 
 def read_ply(path: str | Path) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,11 @@ cyclone, background, atmospheric river). :func:`load_ugscnn_npz` maps them to Cl
 The data lives on **ugscnn's vertices**, whose icosahedron is oriented and numbered differently from
 ``gaugeconv.shapes.icosphere``. :class:`UgscnnClimate` therefore builds the gauge graph of their
 mesh, read from their ``mesh_files/icosphere_5.pkl`` (a pickle of a dict with ``V`` (N, 3) and ``F``
-(F, 3); unpickling runs code, so only read files you trust).
+(F, 3) and, in their files, further numpy arrays, numbers and scipy sparse matrices).
+:func:`read_ugscnn_mesh` unpickles it with a restricted unpickler that can only rebuild dicts,
+lists, tuples, numbers, strings and numpy arrays; scipy sparse matrices become inert placeholders
+(their data are never used), and any other object the file asks for is refused with a
+``ValueError`` before it is created: loading such a file from a stranger runs no code.
 """
 
 from __future__ import annotations
@@ -86,16 +90,95 @@ def load_ugscnn_npz(
     return np.ascontiguousarray(data.T, dtype=np.float32), cls.astype(np.int64)
 
 
+class _Skipped:
+    """Stands in for an object of an admitted but unused class (scipy sparse matrices)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def __setstate__(self, state) -> None:
+        pass
+
+
+def _latin1_bytes(text: str, encoding: str = "utf-8") -> bytes:
+    """``_codecs.encode`` as protocol-2 pickles use it for bytes (latin-1 only)."""
+    if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
+        raise pickle.UnpicklingError(f"_codecs.encode with encoding {encoding!r} is not admitted")
+    return text.encode("latin-1")
+
+
+def _reconstructor(cls, base, state):
+    """``copyreg._reconstructor`` (protocol 0/1 pickles) for the placeholder class only."""
+    if cls is not _Skipped or base is not object:
+        raise pickle.UnpicklingError("copyreg._reconstructor is admitted for sparse matrices only")
+    return _Skipped()
+
+
+def _admitted_globals() -> dict[tuple[str, str], object]:
+    try:
+        from numpy._core.multiarray import _reconstruct, scalar
+        from numpy._core.numeric import _frombuffer
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct, scalar
+        from numpy.core.numeric import _frombuffer
+
+    table: dict[tuple[str, str], object] = {
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+        ("_codecs", "encode"): _latin1_bytes,
+        ("copyreg", "_reconstructor"): _reconstructor,
+        ("copy_reg", "_reconstructor"): _reconstructor,  # Python 2 names (protocols 0-2)
+        ("builtins", "object"): object,
+        ("__builtin__", "object"): object,
+    }
+    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        table[module, "_reconstruct"] = _reconstruct
+        table[module, "scalar"] = scalar
+    for module in ("numpy.core.numeric", "numpy._core.numeric"):
+        table[module, "_frombuffer"] = _frombuffer  # protocol-5 arrays
+    return table
+
+
+class _MeshUnpickler(pickle.Unpickler):
+    """Rebuilds only what ugscnn's mesh files hold (module docstring); refuses everything else."""
+
+    def find_class(self, module: str, name: str):
+        admitted = _admitted_globals()
+        if (module, name) in admitted:
+            return admitted[module, name]
+        if module.split(".")[:2] == ["scipy", "sparse"] and name.endswith(("_matrix", "_array")):
+            return _Skipped
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+
+
 def read_ugscnn_mesh(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Vertices and faces of ugscnn's ``icosphere_<level>.pkl`` (trusted files only: pickle)."""
+    """Vertices and faces of ugscnn's ``icosphere_<level>.pkl``, read without running code from it.
+
+    Raises ``ValueError`` naming the file if it asks for any object beyond dicts, lists, tuples,
+    numbers, strings, numpy arrays and scipy sparse matrices, is not a readable pickle, or lacks
+    valid ``V`` (N, 3) and ``F`` (F, 3) arrays.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"ugscnn mesh file not found: {path}")
-    with open(path, "rb") as fh:
-        info = pickle.load(fh)  # documented: the user's own, trusted file
+    try:
+        with open(path, "rb") as fh:
+            info = _MeshUnpickler(fh, encoding="latin1").load()
+    except Exception as exc:  # noqa: BLE001 - pickle raises many types for bad or hostile files
+        raise ValueError(
+            f"{path}: not a ugscnn mesh file (a pickled dict of numpy arrays): "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
     if not isinstance(info, dict) or "V" not in info or "F" not in info:
         raise ValueError(f"{path}: expected a pickled dict with 'V' and 'F'")
-    return np.asarray(info["V"], dtype=np.float64), np.asarray(info["F"], dtype=np.int64)
+    v, f = info["V"], info["F"]
+    if not (
+        isinstance(v, np.ndarray) and v.dtype.kind in "iuf" and v.ndim == 2 and v.shape[1] == 3
+    ):
+        raise ValueError(f"{path}: 'V' must be a numeric (N, 3) array")
+    if not (isinstance(f, np.ndarray) and f.dtype.kind in "iu" and f.ndim == 2 and f.shape[1] == 3):
+        raise ValueError(f"{path}: 'F' must be an integer (F, 3) array")
+    return v.astype(np.float64), f.astype(np.int64)
 
 
 def read_split_file(path: str | Path) -> list[str]:

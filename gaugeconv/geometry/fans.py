@@ -10,14 +10,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._scale import row_exponents
 from .topology import Halfedges
 
 
 def corner_angles(edge_lengths: np.ndarray) -> np.ndarray:
-    """(F, 3) interior angle at corner ``faces[f, k]`` from the lengths ``l[f, k] = |f_k f_{k+1}|``."""
-    la = edge_lengths  # edge leaving the corner (a-edge)
-    lb = np.roll(edge_lengths, 1, axis=1)  # edge arriving at the corner (b-edge)
-    lc = np.roll(edge_lengths, -1, axis=1)  # opposite edge
+    """(F, 3) interior angle at corner ``faces[f, k]`` from the lengths ``l[f, k] = |f_k f_{k+1}|``
+    (each face rescaled by a power of two where needed, :mod:`._scale`: angles are scale-free)."""
+    la = np.ldexp(edge_lengths, -row_exponents(edge_lengths, 1))  # a-edge: leaves the corner
+    lb = np.roll(la, 1, axis=1)  # edge arriving at the corner (b-edge)
+    lc = np.roll(la, -1, axis=1)  # opposite edge
     s = (la + lb + lc) / 2
     four_area = 4 * np.sqrt(np.maximum(s * (s - la) * (s - lb) * (s - lc), 0.0))
     return np.arctan2(four_area, la**2 + lb**2 - lc**2)

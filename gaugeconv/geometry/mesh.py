@@ -10,11 +10,21 @@ A :class:`Mesh` is either *embedded* (vertex positions + faces) or *intrinsic* (
 - degenerate (zero-area) faces;
 - edges shared by more than two faces (non-manifold edges).
 
-Two repairs are made, each with a warning, and recorded in ``Mesh.vertex_origin`` (for every vertex of
-the mesh, the index of the input vertex it came from) so that per-vertex data can be mapped:
+Two repairs are made, each with a warning, and recorded so that per-vertex data can be mapped:
 
 - unreferenced vertices are **dropped**;
 - a "bow-tie" vertex where several fans of faces touch is **split** into one vertex per fan.
+
+Vertex bookkeeping: ``Mesh.vertex_origin`` (N,) is, for every vertex of the mesh, the number of the
+source vertex it came from, and ``Mesh.vertex_of_origin`` the inverse map (the mesh vertex of every
+source vertex; ``-1`` for dropped ones, the first copy for a split bow-tie vertex);
+``Mesh.face_origin`` (F,) the source face of every face. The source is the ``vertices`` array given
+to ``Mesh(vertices, faces)``, and for :func:`~gaugeconv.load_mesh` the file (whose merged seam
+copies map to one vertex). Messages name vertices and faces in the source's numbering.
+
+Lengths are computed in float64 with exact power-of-two rescaling where squares would overflow or
+underflow (:mod:`._scale`), so meshes at any scale float64 holds (edge lengths from about 1e-300 to
+1e300) are accepted; "degenerate" is judged relative to each face's own size.
 
 Faces of an orientable connected component are re-wound coherently (relative to its lowest-numbered
 face) when their winding is inconsistent, with a warning. Non-orientable components keep their
@@ -24,10 +34,12 @@ winding. Disconnected meshes and meshes with boundary are fine.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
+from ._scale import row_exponents, scaled_norm
 from .fans import VertexFans, walk_fans
 from .topology import (
     Halfedges,
@@ -40,6 +52,37 @@ from .topology import (
 
 #: faces whose area is below this fraction of (longest edge)^2 are degenerate
 DEGENERATE_RELATIVE_AREA = 1e-12
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """How the vertices and faces given to a :class:`Mesh` are numbered in their source.
+
+    ``vertex`` (n,): source number of every input vertex; ``face`` (F,): source number of every
+    input face; ``source_to_input`` (number of source vertices,): the input vertex of every source
+    vertex, ``-1`` where there is none; ``context``: prefix of every message (e.g. the file name).
+    """
+
+    vertex: np.ndarray
+    face: np.ndarray
+    source_to_input: np.ndarray
+    context: str = ""
+
+    @classmethod
+    def identity(cls, n_vertices: int, n_faces: int) -> Numbering:
+        every = np.arange(n_vertices)
+        return cls(every, np.arange(n_faces), every)
+
+
+def _as_vertices(vertices) -> np.ndarray:
+    v = np.asarray(vertices)
+    if v.dtype == object or v.dtype.kind not in "iuf":
+        raise ValueError(f"vertices must be a float array of shape (N, 3), got dtype {v.dtype}")
+    if v.ndim != 2 or v.shape[1] != 3:
+        raise ValueError(f"vertices must have shape (N, 3), got shape {v.shape}")
+    if v.shape[0] == 0:
+        raise ValueError("mesh has no vertices")
+    return v.astype(np.float64)
 
 
 def _as_faces(faces) -> np.ndarray:
@@ -57,20 +100,21 @@ def _as_faces(faces) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def _check_indices(faces: np.ndarray, n_vertices: int) -> None:
+def _check_indices(faces: np.ndarray, n_vertices: int, numbering: Numbering) -> None:
     neg = np.flatnonzero((faces < 0).any(1))
     if len(neg):
-        raise ValueError(f"negative vertex indices in faces {_fmt(neg)}")
+        raise ValueError(f"negative vertex indices in faces {_fmt(numbering.face[neg])}")
     high = np.flatnonzero((faces >= n_vertices).any(1))
     if len(high):
         raise ValueError(
-            f"vertex indices out of range (the mesh has {n_vertices} vertices) in faces {_fmt(high)}"
+            f"vertex indices out of range (the mesh has {n_vertices} vertices) in faces "
+            f"{_fmt(numbering.face[high])}"
         )
     rep = np.flatnonzero(
         (faces[:, 0] == faces[:, 1]) | (faces[:, 1] == faces[:, 2]) | (faces[:, 0] == faces[:, 2])
     )
     if len(rep):
-        raise ValueError(f"degenerate faces repeat a vertex: faces {_fmt(rep)}")
+        raise ValueError(f"degenerate faces repeat a vertex: faces {_fmt(numbering.face[rep])}")
     key = np.sort(faces, axis=1)
     if n_vertices < 2**21:  # the three sorted indices fit one int64 key
         flat = (key[:, 0] * n_vertices + key[:, 1]) * n_vertices + key[:, 2]
@@ -79,23 +123,39 @@ def _check_indices(faces: np.ndarray, n_vertices: int) -> None:
         key = key[np.lexsort(key.T[::-1])]
     dup = np.flatnonzero((key[1:] == key[:-1]).all(axis=1))
     if len(dup):
-        raise ValueError(f"duplicate faces (same three vertices twice): {_fmt(key[dup])}")
+        raise ValueError(
+            f"duplicate faces (same three vertices twice): {_fmt(numbering.vertex[key[dup]])}"
+        )
 
 
-def _triangle_areas(lengths: np.ndarray) -> np.ndarray:
-    """Areas from side lengths, Kahan's numerically stable Heron formula."""
+def _edge_lengths(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """(F, 3) lengths ``|v[f_{k+1}] - v[f_k]|``, without overflow at extreme scales."""
+    return scaled_norm(vertices[np.roll(faces, -1, axis=1)] - vertices[faces], axis=2)
+
+
+def _heron(lengths: np.ndarray) -> np.ndarray:
+    """Areas from side lengths in range, Kahan's numerically stable Heron formula."""
     s = np.sort(lengths, axis=1)[:, ::-1]
     a, b, c = s[:, 0], s[:, 1], s[:, 2]
     prod = (a + (b + c)) * (c - (a - b)) * (c + (a - b)) * (a + (b - c))
     return 0.25 * np.sqrt(np.maximum(prod, 0.0))
 
 
-def _check_areas(lengths: np.ndarray) -> None:
-    area = _triangle_areas(lengths)
-    scale = lengths.max(axis=1) ** 2
-    bad = np.flatnonzero(area <= DEGENERATE_RELATIVE_AREA * scale)
+def _triangle_areas(lengths: np.ndarray) -> np.ndarray:
+    """Areas from side lengths (rescaled per face where the fourth powers would not fit float64;
+    an area beyond float64's range is inf)."""
+    k = row_exponents(lengths, 1)
+    return np.ldexp(_heron(np.ldexp(lengths, -k)), 2 * k[:, 0])
+
+
+def _check_areas(lengths: np.ndarray, numbering: Numbering) -> None:
+    """Refuse faces whose area is below ``DEGENERATE_RELATIVE_AREA`` times their longest edge
+    squared (computed in each face's own scale)."""
+    scaled = np.ldexp(lengths, -row_exponents(lengths, 1))
+    area = _heron(scaled)
+    bad = np.flatnonzero(area <= DEGENERATE_RELATIVE_AREA * scaled.max(axis=1) ** 2)
     if len(bad):
-        raise ValueError(f"degenerate (zero-area) faces: {_fmt(bad)}")
+        raise ValueError(f"degenerate (zero-area) faces: {_fmt(numbering.face[bad])}")
 
 
 class Mesh:
@@ -114,27 +174,46 @@ class Mesh:
     faces: (F, 3) int64 array.
     edge_lengths: (F, 3) float64, ``edge_lengths[f, k]`` = length of the edge from ``faces[f, k]`` to
         ``faces[f, (k + 1) % 3]``.
-    vertex_origin: (N,) int64, the input vertex each vertex came from (identity unless unreferenced
-        vertices were dropped or bow-tie vertices split).
+    vertex_origin: (N,) int64, the source vertex each vertex came from (module docstring).
+    vertex_of_origin: (number of source vertices,) int64, the mesh vertex of every source vertex,
+        ``-1`` where it was dropped.
+    face_origin: (F,) int64, the source face of every face.
     """
 
     def __init__(self, vertices, faces) -> None:
-        v = np.asarray(vertices)
-        if v.dtype == object or v.dtype.kind not in "iuf":
-            raise ValueError(f"vertices must be a float array of shape (N, 3), got dtype {v.dtype}")
-        if v.ndim != 2 or v.shape[1] != 3:
-            raise ValueError(f"vertices must have shape (N, 3), got shape {v.shape}")
-        if v.shape[0] == 0:
-            raise ValueError("mesh has no vertices")
-        v = v.astype(np.float64)
-        bad = np.flatnonzero(~np.isfinite(v).all(axis=1))
-        if len(bad):
-            raise ValueError(f"non-finite (NaN or inf) coordinates at vertices {_fmt(bad)}")
-        f = _as_faces(faces)
-        _check_indices(f, len(v))
-        lengths = np.linalg.norm(v[np.roll(f, -1, axis=1)] - v[f], axis=2)
-        _check_areas(lengths)
-        self._init(v, f, lengths, np.arange(len(v)))
+        v, f = _as_vertices(vertices), _as_faces(faces)
+        self._build(v, f, Numbering.identity(len(v), len(f)))
+
+    @classmethod
+    def from_source(cls, vertices, faces, numbering: Numbering) -> Mesh:
+        """A mesh whose vertices and faces come from a numbered source (see :class:`Numbering`;
+        :func:`~gaugeconv.load_mesh` passes the file's numbering): messages and the origin maps
+        use the source's numbers."""
+        mesh = cls.__new__(cls)
+        mesh._build(_as_vertices(vertices), _as_faces(faces), numbering)
+        return mesh
+
+    def _build(self, v: np.ndarray, f: np.ndarray, numbering: Numbering) -> None:
+        try:
+            bad = np.flatnonzero(~np.isfinite(v).all(axis=1))
+            if len(bad):
+                raise ValueError(
+                    f"non-finite (NaN or inf) coordinates at vertices {_fmt(numbering.vertex[bad])}"
+                )
+            _check_indices(f, len(v), numbering)
+            lengths = _edge_lengths(v, f)
+            bad = np.flatnonzero(~np.isfinite(lengths).all(axis=1))
+            if len(bad):
+                raise ValueError(
+                    "edge lengths overflow float64 (coordinates too far apart to represent their "
+                    f"differences) in faces {_fmt(numbering.face[bad])}"
+                )
+            _check_areas(lengths, numbering)
+            self._init(v, f, lengths, numbering)
+        except ValueError as exc:
+            if numbering.context:
+                raise ValueError(numbering.context + str(exc)) from None
+            raise
 
     @classmethod
     def from_intrinsic(cls, faces, edge_lengths) -> Mesh:
@@ -153,14 +232,15 @@ class Mesh:
         if len(bad):
             raise ValueError(f"edge lengths must be finite and positive; faces {_fmt(bad)} are not")
         n = int(f.max()) + 1
-        _check_indices(f, n)
-        s = lengths.sum(axis=1, keepdims=True)
-        bad = np.flatnonzero((2 * lengths >= s).any(1))
+        numbering = Numbering.identity(n, len(f))
+        _check_indices(f, n, numbering)
+        scaled = np.ldexp(lengths, -row_exponents(lengths, 1))  # the sum must not overflow
+        bad = np.flatnonzero((2 * scaled >= scaled.sum(axis=1, keepdims=True)).any(1))
         if len(bad):
             raise ValueError(f"triangle inequality violated (or equality) in faces {_fmt(bad)}")
-        _check_areas(lengths)
+        _check_areas(lengths, numbering)
         mesh = cls.__new__(cls)
-        mesh._init(None, f, lengths, np.arange(n))
+        mesh._init(None, f, lengths, numbering)
         he = mesh.halfedges
         h = np.flatnonzero(he.twin > np.arange(len(he.twin)))
         l_flat = mesh.edge_lengths.reshape(-1)
@@ -174,29 +254,34 @@ class Mesh:
         return mesh
 
     # ------------------------------------------------------------------ construction helpers
-    def _init(self, vertices, faces, lengths, origin) -> None:
+    def _init(self, vertices, faces, lengths, numbering: Numbering) -> None:
+        context = numbering.context
+        origin = numbering.vertex
         n = len(origin)
+        input_to_mesh = np.arange(n)
         used = np.zeros(n, dtype=bool)
         used[faces.reshape(-1)] = True
         if not used.all():
             unused = np.flatnonzero(~used)
             warnings.warn(
-                f"dropping {len(unused)} unreferenced vertices: {_fmt(unused)}", stacklevel=3
+                f"{context}dropping {len(unused)} unreferenced vertices: {_fmt(origin[unused])}",
+                stacklevel=4,
             )
             remap = np.cumsum(used) - 1
+            input_to_mesh = np.where(used, remap, -1)
             faces = remap[faces]
             origin = origin[used]
             if vertices is not None:
                 vertices = vertices[used]
             n = int(used.sum())
-        he = build_halfedges(faces, n)
+        he = build_halfedges(faces, n, vertex_names=origin)
         sign, orientable = face_orientation(he, len(faces))
         if (sign < 0).any():
             flip = np.flatnonzero(sign < 0)
             warnings.warn(
-                f"re-winding {len(flip)} faces of orientable components whose winding was "
-                f"inconsistent: {_fmt(flip)}",
-                stacklevel=3,
+                f"{context}re-winding {len(flip)} faces of orientable components whose winding "
+                f"was inconsistent: {_fmt(numbering.face[flip])}",
+                stacklevel=4,
             )
             faces = faces.copy()
             faces[flip] = faces[flip][:, ::-1]
@@ -206,7 +291,7 @@ class Mesh:
             he = build_halfedges(faces, n)
         fans = walk_fans(he, n, lengths)
         if fans is None:  # a corner out of reach of its vertex's walk: bow-tie vertices
-            faces, origin, vertices, he = _split_bowties(faces, origin, vertices, he)
+            faces, origin, vertices, he = _split_bowties(faces, origin, vertices, he, context)
             n = len(origin)
             fans = walk_fans(he, n, lengths)
         self.fans: VertexFans = fans
@@ -214,6 +299,9 @@ class Mesh:
         self.faces = faces
         self.edge_lengths = lengths
         self.vertex_origin = origin
+        self.face_origin = numbering.face
+        source = numbering.source_to_input
+        self.vertex_of_origin = np.where(source >= 0, input_to_mesh[np.maximum(source, 0)], -1)
         self.halfedges: Halfedges = he
         self._face_orientable = orientable
 
@@ -327,7 +415,7 @@ def _boundary_vertices(he: Halfedges, n: int) -> np.ndarray:
     return mask
 
 
-def _split_bowties(faces, origin, vertices, he: Halfedges):
+def _split_bowties(faces, origin, vertices, he: Halfedges, context: str = ""):
     """Split vertices where several fans of faces touch into one vertex per fan (warns)."""
     n = len(origin)
     n_fans, fans = corner_fans(he)
@@ -338,10 +426,11 @@ def _split_bowties(faces, origin, vertices, he: Halfedges):
     first = np.ones(len(pairs), dtype=bool)
     first[1:] = pairs[1:, 0] != pairs[:-1, 0]
     extra = pairs[~first]
+    split = np.unique(extra[:, 0])
     warnings.warn(
-        f"splitting {len(np.unique(extra[:, 0]))} non-manifold (bow-tie) vertices into one vertex "
-        f"per fan: vertices {_fmt(np.unique(extra[:, 0]))}",
-        stacklevel=4,
+        f"{context}splitting {len(split)} non-manifold (bow-tie) vertices into one vertex "
+        f"per fan: vertices {_fmt(origin[split])}",
+        stacklevel=5,
     )
     new_index = np.empty(len(pairs), dtype=np.int64)
     new_index[first] = pairs[first, 0]

@@ -10,13 +10,40 @@ is a complex number ``r e^{i theta}`` (a reflecting transport conjugates before 
 be reached through several u, the candidate with the shortest log map wins. On an intrinsically flat
 region the result is exact; on curved surfaces it is the usual first-order approximation, and
 transports are path-dependent at the order of the enclosed curvature.
+
+**Size cap.** A neighbourhood that covers most of the mesh (``radius=1e9``, ``k=1000``) would build
+a dense graph with N^2 edges. Growth stops with a ``ValueError`` as soon as the graph would hold
+more than :data:`MAX_MEAN_DEGREE` neighbours per vertex on average (meshes of up to 513 vertices
+may still be covered completely): a layer on such a graph is no longer a local convolution, and
+its memory grows quadratically.
 """
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .intrinsic import EdgeGeometry, wrap_angle
+
+#: most neighbours per vertex (on average) a k-ring or radius neighbourhood may give
+MAX_MEAN_DEGREE = 512
+
+
+def check_neighbourhood_options(k, radius) -> None:
+    """``ValueError`` unless ``k`` is None or an int >= 1 and ``radius`` None or a finite number > 0
+    (not both given)."""
+    if k is not None and radius is not None:
+        raise ValueError("give at most one of k (rings) and radius (geodesic distance)")
+    if k is not None and (isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1):
+        raise ValueError(f"k must be an integer >= 1 (rings), got {k!r}")
+    if radius is not None and (
+        isinstance(radius, bool)
+        or not isinstance(radius, numbers.Real)
+        or not np.isfinite(radius)
+        or not radius > 0
+    ):
+        raise ValueError(f"radius must be a finite number > 0, got {radius!r}")
 
 
 def _compose(z_iu, g_iu, b_iu, z_uw, g_uw, b_uw):
@@ -37,10 +64,8 @@ def grow_neighbourhoods(
     """
     if (k is None) == (radius is None):
         raise ValueError("give exactly one of k (rings) and radius (geodesic distance)")
-    if k is not None and k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
-    if radius is not None and not radius > 0:
-        raise ValueError(f"radius must be positive, got {radius}")
+    check_neighbourhood_options(k, radius)
+    cap = MAX_MEAN_DEGREE * n_vertices
 
     n = np.int64(n_vertices)
     # 1-ring by target u: edges (w -> u)
@@ -80,6 +105,14 @@ def grow_neighbourhoods(
             sel = sel[np.abs(cz[sel]) <= radius]
         if len(sel) == 0:
             break
+        if len(tgt) + len(sel) > cap:
+            what = f"k={k}" if k is not None else f"radius={radius:g}"
+            raise ValueError(
+                f"{what} gives more than {MAX_MEAN_DEGREE} neighbours per vertex on average "
+                f"({len(tgt) + len(sel)} edges for {n_vertices} vertices after {hops + 1} rings): "
+                "a dense graph; choose a smaller neighbourhood (the mean 1-ring edge length is "
+                f"{ring.length.mean():.3g})"
+            )
         new = np.arange(len(tgt), len(tgt) + len(sel))
         tgt = np.concatenate([tgt, ci[sel]])
         src = np.concatenate([src, cw[sel]])

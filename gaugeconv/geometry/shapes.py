@@ -13,7 +13,10 @@
 
 The strips' quads are split along diagonals that mirror across the strip's centre line, so that the
 shift by one column, which crosses the seam with the width reversed, maps the triangulation onto
-itself: an exact isometry of the flat strip (this needs an odd ``n_width``).
+itself: an exact isometry of the flat strip (:func:`mobius_shift`). That needs an odd ``n_width``:
+with an even one the middle row of cells is its own mirror image, and no choice of diagonal in it
+is mirror-symmetric. Every ``n_width >= 2`` gives a valid strip (embedded or flat); only
+:func:`mobius_shift` refuses even widths.
 """
 
 from __future__ import annotations
@@ -22,7 +25,16 @@ import numpy as np
 
 from .mesh import Mesh
 
-__all__ = ["icosphere", "mobius_strip", "torus", "cone", "plane", "cylinder", "icosahedron"]
+__all__ = [
+    "icosphere",
+    "mobius_strip",
+    "mobius_shift",
+    "torus",
+    "cone",
+    "plane",
+    "cylinder",
+    "icosahedron",
+]
 
 
 def icosahedron() -> tuple[np.ndarray, np.ndarray]:
@@ -110,15 +122,14 @@ def mobius_strip(
     radius: float = 1.0,
     half_width: float = 0.4,
 ) -> Mesh:
-    """Möbius strip with ``n_length`` columns around and ``n_width`` (odd) vertices across.
+    """Möbius strip with ``n_length`` (>= 3) columns around and ``n_width`` (>= 2) vertices across.
 
     Embedded: ``x(u, v) = ((R + v cos(u/2)) cos u, (R + v cos(u/2)) sin u, v sin(u/2))``. Flat: the
-    strip ``[0, 2 pi R) x [-w, w]`` with ``(2 pi R, v) ~ (0, -v)`` given by edge lengths only; shifting
-    by one column (vertex ``(i, k) -> (i + 1, k)``, across the seam ``(n-1, k) -> (0, n_width-1-k)``)
-    is an exact isometry of it.
+    strip ``[0, 2 pi R) x [-w, w]`` with ``(2 pi R, v) ~ (0, -v)`` given by edge lengths only; for
+    odd ``n_width`` shifting by one column (:func:`mobius_shift`) is an exact isometry of it.
     """
-    if n_width < 3 or n_width % 2 == 0:
-        raise ValueError(f"n_width must be odd and >= 3 (mirror-symmetric cells), got {n_width}")
+    if n_width < 2:
+        raise ValueError(f"n_width must be >= 2 (vertices across the strip), got {n_width}")
     if n_length < 3:
         raise ValueError(f"n_length must be >= 3, got {n_length}")
     faces = _strip_faces(n_length, n_width, twisted=True, mirrored=True)
@@ -140,6 +151,22 @@ def mobius_strip(
     rr = radius + vv * np.cos(uu / 2)
     pos = np.stack([rr * np.cos(uu), rr * np.sin(uu), vv * np.sin(uu / 2)], 1)
     return Mesh(pos, faces)
+
+
+def mobius_shift(n_length: int, n_width: int) -> np.ndarray:
+    """Vertex permutation of the shift by one column of ``mobius_strip(n_length, n_width)``:
+    vertex ``(i, k)`` goes to ``(i + 1, k)``, across the seam ``(n_length - 1, k)`` to
+    ``(0, n_width - 1 - k)``. It maps the triangulation onto itself, an exact isometry of the flat
+    strip, only for odd ``n_width`` (module docstring); even widths raise ``ValueError``."""
+    if n_width < 3 or n_width % 2 == 0:
+        raise ValueError(
+            f"the one-column shift is an isometry of the triangulated strip only for odd n_width "
+            f">= 3 (with an even width the middle row of cells is its own mirror image and its "
+            f"diagonals cannot be mirror-symmetric), got n_width={n_width}"
+        )
+    i, k = np.divmod(np.arange(n_length * n_width), n_width)
+    wrap = i == n_length - 1
+    return np.where(wrap, 0, i + 1) * n_width + np.where(wrap, n_width - 1 - k, k)
 
 
 def torus(

@@ -79,8 +79,11 @@ class Halfedges:
         return np.where(valid, nxt, -1), np.where(valid, ndir, -1)
 
 
-def build_halfedges(faces: np.ndarray, n_vertices: int) -> Halfedges:
-    """Halfedge structure; raises ``ValueError`` naming edges shared by more than two faces."""
+def build_halfedges(
+    faces: np.ndarray, n_vertices: int, vertex_names: np.ndarray | None = None
+) -> Halfedges:
+    """Halfedge structure; raises ``ValueError`` naming edges shared by more than two faces (by
+    ``vertex_names[v]`` instead of ``v`` if given)."""
     faces = np.asarray(faces, dtype=np.int64)
     origin = faces.reshape(-1)
     target = np.roll(faces, -1, axis=1).reshape(-1)
@@ -98,6 +101,8 @@ def build_halfedges(faces: np.ndarray, n_vertices: int) -> Halfedges:
     if (counts > 2).any():
         bad = np.flatnonzero(counts > 2)
         bad_edges = np.stack([uniq[bad] // n_vertices, uniq[bad] % n_vertices], axis=1)
+        if vertex_names is not None:
+            bad_edges = np.sort(vertex_names[bad_edges], axis=1)
         raise ValueError(
             f"non-manifold mesh: {len(bad)} edge(s) are shared by more than two faces, e.g. "
             f"edges {_fmt(bad_edges)} (vertex index pairs)"

@@ -5,11 +5,13 @@ Each model of the zoo is trained on "centered" digits and, separately, on "shift
 training on centered digits transfers to shifted ones; the naive CNN does not (mirrored digits).
 
 Outputs in ``out_dir``: ``metrics.json`` (rewritten atomically after every run),
-``checkpoints/<model>__train_<placement>.pt`` (rewritten atomically after every epoch; a finished
-run also stores its test results) and ``test_errors.png``. ``resume=True`` continues every run
-from its checkpoint; the result is identical to an uninterrupted run (data order comes from a
-per-epoch generator, dropout from the restored RNG state, Adam and BatchNorm from the state dicts,
-the learning rate from the epoch number).
+``checkpoints/<model>__train_<placement>.pt`` (the shared checkpoint format of
+:mod:`gaugeconv.training.checkpoint`, rewritten atomically after every epoch by the shared
+:class:`~gaugeconv.training.loop.Trainer`) and ``test_errors.png``. ``resume=True`` continues every
+run from its checkpoint if the checkpoint's configuration (:class:`DigitsConfig` and the data
+folder) is the run's; ``epochs`` may grow. The result is identical to an uninterrupted run (data
+order comes from a per-epoch generator, dropout from the restored RNG state, Adam and BatchNorm from
+the state dicts, the learning rate from the epoch number); finished runs are only re-tested.
 
 Training follows the published setup: Adam (lr 5e-3, weight decay 1e-6), batch 128, learning rate
 halved every 4 epochs, 20 epochs, 12,000 MNIST training digits.
@@ -18,8 +20,6 @@ halved every 4 epochs, 20 epochs, 12,000 MNIST training digits.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -27,16 +27,10 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
-from ..training.checkpoint import (
-    load_checkpoint,
-    rng_state,
-    save_checkpoint,
-    seed_everything,
-    set_rng_state,
-    write_json,
-)
+from ..training.checkpoint import resume_checkpoint, seed_everything, write_json
+from ..training.loop import Trainer, step_schedule
+from ..training.model_spec import build_model_from_spec, model_spec
 from .digits import MobiusDigits, load_mobius_digits
 from .models import PUBLISHED_ERRORS, PUBLISHED_PARAMS, ZOO, build_model, count_parameters
 from .report import PLACEMENTS, error_table, format_table, save_plot
@@ -60,23 +54,12 @@ class DigitsConfig:
     lr_decay_factor: float = 2.0
     seed: int = 0
 
-    def key(self, data: str | None) -> str:
-        """Hash of everything but ``epochs`` (a finished run may be extended with resume)."""
-        fields = asdict(self)
-        fields.pop("epochs")
-        fields["data"] = data
-        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
-
 
 #: the published setup (on the embedded digits: 28 x 28, the 1,198 training digits)
 FULL = DigitsConfig()
 #: about 1.5 minutes on 2 idle CPU cores: 16 x 16 strip, width-1 models (a quarter of the paper's
 #: channels), all 1,198 embedded training digits, 10 epochs of batch 32
 QUICK = DigitsConfig(epochs=10, width=1, size=16, batch_size=32)
-
-
-def _lr(cfg: DigitsConfig, epoch: int) -> float:
-    return cfg.lr / cfg.lr_decay_factor ** (epoch // cfg.lr_decay_every)
 
 
 def _epoch_order(cfg: DigitsConfig, epoch: int, n: int) -> torch.Tensor:
@@ -96,103 +79,82 @@ def evaluate(
     return correct / len(y)
 
 
+def _run_config(cfg: DigitsConfig, data: str | Path | None) -> dict:
+    """What a checkpoint is tied to: the whole :class:`DigitsConfig` and the data folder."""
+    return {**asdict(cfg), "data": None if data is None else str(Path(data).resolve())}
+
+
+def _checkpoint_path(out_dir: Path, name: str, placement: str) -> Path:
+    return out_dir / "checkpoints" / f"{name}__train_{placement}.pt"
+
+
 def _train_run(
     name: str,
     placement: str,
     data: MobiusDigits,
     cfg: DigitsConfig,
-    key: str,
+    config: dict,
     ckpt_path: Path,
-    resume: bool,
+    start_from: dict | None,
     progress: bool,
 ) -> dict:
-    """Train one model on one placement (resuming if asked), test it on both placements."""
+    """Train one model on one placement (from the accepted checkpoint ``start_from``, if any) with
+    the shared :class:`~gaugeconv.training.loop.Trainer`, then test it on both placements."""
     seed_everything(cfg.seed)
-    model = build_model(name, width=cfg.width)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    state = load_checkpoint(ckpt_path) if resume else None
-    start, history, train_seconds = 0, [], 0.0
-    if state is not None:
-        if state.get("config_key") != key:
-            raise ValueError(
-                f"{ckpt_path} was written with a different configuration or data set; use another "
-                "out_dir or resume=False"
-            )
-        if state["epoch"] > cfg.epochs:
-            raise ValueError(
-                f"{ckpt_path} holds {state['epoch']} epochs but only {cfg.epochs} were asked for"
-            )
-        if state["epoch"] == cfg.epochs and "result" in state:
-            return state["result"]
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        set_rng_state(state["rng"])
-        start, history = state["epoch"], list(state["history"])
-        train_seconds = state.get("train_seconds", 0.0)
-
-    def checkpoint_state(epochs_done: int) -> dict:
-        return {
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "epoch": epochs_done,
-            "history": history,
-            "rng": rng_state(),
-            "config_key": key,
-            "train_seconds": train_seconds,
-        }
-
+    spec = model_spec(
+        "mobius",
+        inputs={"field": "scalar", "width": cfg.size, "length": cfg.size, "placement": placement},
+        name=name,
+        width=cfg.width,
+    )
+    model = build_model_from_spec(spec)
+    trainer = Trainer.adam(
+        model,
+        torch.device("cpu"),
+        ckpt_path,
+        schedule=step_schedule(cfg.lr, cfg.lr_decay_every, cfg.lr_decay_factor),
+        weight_decay=cfg.weight_decay,
+        task="mobius",
+        model_spec=spec,
+        config=config,
+        progress=progress,
+    )
     x, y = data.inputs("train", placement), data.train_labels
     n_batches = len(y) // cfg.batch_size if len(y) >= cfg.batch_size else 1
-    bar = tqdm(
-        total=cfg.epochs * n_batches,
-        initial=start * n_batches,
-        desc=f"{name} (train {placement})",
-        disable=not progress,
-        leave=False,
-    )
-    for epoch in range(start, cfg.epochs):
-        t0 = time.perf_counter()
-        lr = _lr(cfg, epoch)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+    seen = {"correct": 0, "count": 0}
+
+    def batches(epoch):
         order = _epoch_order(cfg, epoch, len(y))
-        model.train()
-        loss_sum, correct, seen = 0.0, 0, 0
-        for b in range(n_batches):
-            idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-            logits = model(x[idx])
-            loss = F.cross_entropy(logits, y[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            loss_sum += float(loss.detach()) * len(idx)
-            correct += int((logits.argmax(1) == y[idx]).sum())
-            seen += len(idx)
-            bar.update(1)
-            bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
-        train_seconds += time.perf_counter() - t0
-        history.append(
-            {
-                "epoch": epoch + 1,
-                "lr": lr,
-                "loss": loss_sum / seen,
-                "train_accuracy": correct / seen,
-            }
-        )
-        save_checkpoint(ckpt_path, checkpoint_state(epoch + 1))
-    bar.close()
-    end_state = checkpoint_state(cfg.epochs)  # evaluation below draws no random numbers
+        return [order[b * cfg.batch_size : (b + 1) * cfg.batch_size] for b in range(n_batches)]
+
+    def step(idx):
+        logits = model(x[idx])
+        seen["correct"] += int((logits.argmax(1) == y[idx]).sum())
+        seen["count"] += len(idx)
+        return F.cross_entropy(logits, y[idx])
+
+    def train_accuracy(epoch):
+        acc = seen["correct"] / max(seen["count"], 1)
+        seen.update(correct=0, count=0)
+        return {"train_accuracy": acc}
+
+    history = trainer.fit(
+        cfg.epochs,
+        batches,
+        step,
+        train_accuracy,
+        start_from=start_from,
+        desc=f"{name} (train {placement})",
+    )
     accuracy = {
         test: evaluate(model, data.inputs("test", test), data.test_labels) for test in PLACEMENTS
     }
-    result = {
+    return {
         "test_accuracy": accuracy,
         "test_error_percent": {k: 100.0 * (1.0 - v) for k, v in accuracy.items()},
         "history": history,
-        "train_seconds": train_seconds,
+        "train_seconds": trainer.train_seconds,
     }
-    save_checkpoint(ckpt_path, {**end_state, "result": result})
-    return result
 
 
 def run_mobius_digits(
@@ -269,6 +231,14 @@ def run_mobius_digits(
             f"size must be divisible by 4 (two poolings along the strip), got {cfg.size}"
         )
     out_dir = Path(out_dir)
+    config = _run_config(cfg, data)
+    starts = {  # checked before any data is made: a bad checkpoint fails fast
+        (name, placement): resume_checkpoint(
+            _checkpoint_path(out_dir, name, placement), resume=resume, task="mobius", config=config
+        )
+        for name in models
+        for placement in train_on
+    }
     (out_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     digits = load_mobius_digits(
@@ -280,8 +250,6 @@ def run_mobius_digits(
         jitter=cfg.jitter,
         seed=seed,
     )
-    key = cfg.key(None if data is None else str(Path(data).resolve()))
-
     metrics: dict = {
         "experiment": "mobius_digits",
         "config": {
@@ -307,9 +275,15 @@ def run_mobius_digits(
             entry = {"params": params, "published_params": PUBLISHED_PARAMS[name], "runs": {}}
             metrics["models"][name] = entry
             for placement in train_on:
-                ckpt = out_dir / "checkpoints" / f"{name}__train_{placement}.pt"
                 entry["runs"][f"train_{placement}"] = _train_run(
-                    name, placement, digits, cfg, key, ckpt, resume, progress
+                    name,
+                    placement,
+                    digits,
+                    cfg,
+                    config,
+                    _checkpoint_path(out_dir, name, placement),
+                    starts[name, placement],
+                    progress,
                 )
                 _finish(metrics, out_dir, t_start)
     finally:

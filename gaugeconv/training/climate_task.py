@@ -51,7 +51,10 @@ fraction of vertices where the prediction on the rotated input equals the rotate
 ``ico-vector``, which is exactly equivariant; the other two see rotated winds as new numbers).
 
 **Outputs** in ``out_dir``: ``metrics.json``, ``stats.json``, ``<model>/checkpoint.pt`` and
-``<model>/history.json`` (per epoch, atomic, exact resume via :class:`~.loop.Trainer`),
+``<model>/history.json`` (per epoch, atomic, exact resume via :class:`~.loop.Trainer`; a checkpoint
+stores the run configuration and the model spec with the input statistics, and ``resume=True``
+refuses a checkpoint of another configuration, :data:`RESUMABLE_KEYS` aside, before any data are
+made),
 ``curves.png`` (loss and accuracies per epoch) and ``predictions.png`` (a test snapshot's labels and
 every model's prediction on a world map).
 """
@@ -69,8 +72,9 @@ import torch.nn.functional as F
 
 from ..data.climatenet import CLASSES, DEFAULT_VARIABLES, WIND, ChannelStats
 from . import distributed
-from .checkpoint import seed_everything, write_json
-from .loop import Trainer, shuffled_batches
+from .checkpoint import resume_checkpoint, seed_everything, write_json
+from .loop import Trainer, cosine_schedule, shuffled_batches
+from .model_spec import build_model_from_spec, model_spec
 from .seg_metrics import json_safe, segmentation_metrics
 
 MODELS = ("ico-scalar", "ico-vector", "chart-cnn")
@@ -146,6 +150,28 @@ class ClimateTaskConfig:
             raise ValueError("n_train, n_test, epochs and width must be >= 1")
         if "ico-vector" in self.models and not all(w in self.variables for w in WIND):
             raise ValueError(f"model 'ico-vector' needs the wind variables {WIND} among variables")
+
+    def run_config(self) -> dict:
+        """The configuration stored in checkpoints (input paths made absolute)."""
+        out = asdict(self)
+        for key in ("data", "ugscnn_mesh"):
+            if out[key] is not None:
+                out[key] = str(Path(out[key]).resolve())
+        return out
+
+
+#: config keys a resumed run may change (outputs, display, device, which models to run, where the
+#: synthetic files are kept; ``quick`` only chooses defaults, whose resolved values are compared)
+RESUMABLE_KEYS = (
+    "out_dir",
+    "models",
+    "data_cache",
+    "quick",
+    "resume",
+    "progress",
+    "device",
+    "plots",
+)
 
 
 # --------------------------------------------------------------------------- data
@@ -312,16 +338,35 @@ def class_weights(y: torch.Tensor, n_classes: int, mode: str = "inverse") -> tor
 
 
 # --------------------------------------------------------------------------- models and inputs
-def build_model(kind: str, n_in: int, cfg: ClimateTaskConfig) -> torch.nn.Module:
-    from ..models import ChartUNet, IcoUNet
-
-    opts = {"width": cfg.width, "depth": cfg.depth}
+def climate_model_spec(
+    kind: str, n_in: int, cfg: ClimateTaskConfig, stats: ChannelStats | None = None
+) -> dict:
+    """The model spec (:mod:`.model_spec`) of model ``kind``. ``inputs`` records the input
+    variables in channel order, the icosphere level, the classes, and (with ``stats``) the
+    training statistics that normalise the inputs (:func:`model_inputs`)."""
+    inputs = {
+        "variables": list(cfg.variables),
+        "level": cfg.level,
+        "classes": list(CLASSES),
+        "wind_as_vector": kind == "ico-vector",
+    }
+    if stats is not None:
+        inputs["stats"] = {
+            "variables": list(stats.variables),
+            "mean": [float(m) for m in stats.mean],
+            "std": [float(v) for v in stats.std],
+            "wind_rms": None if stats.wind_rms is None else float(stats.wind_rms),
+        }
+    opts = {"in_channels": n_in, "num_classes": len(CLASSES), "level": cfg.level}
+    opts.update(width=cfg.width, depth=cfg.depth)
     if kind == "chart-cnn":
-        return ChartUNet(n_in, len(CLASSES), cfg.level, **opts)
-    pairs = []
-    if kind == "ico-vector":
-        pairs = [tuple(cfg.variables.index(w) for w in WIND)]
-    return IcoUNet(n_in, len(CLASSES), cfg.level, vector_pairs=pairs, **opts)
+        return model_spec("ChartUNet", inputs=inputs, **opts)
+    pairs = [[cfg.variables.index(w) for w in WIND]] if kind == "ico-vector" else []
+    return model_spec("IcoUNet", inputs=inputs, vector_pairs=pairs, **opts)
+
+
+def build_model(kind: str, n_in: int, cfg: ClimateTaskConfig) -> torch.nn.Module:
+    return build_model_from_spec(climate_model_spec(kind, n_in, cfg))
 
 
 def model_inputs(
@@ -398,13 +443,33 @@ def _metrics(probs: torch.Tensor, y: torch.Tensor) -> dict:
     return segmentation_metrics(p, y.reshape(-1).numpy(), CLASSES)
 
 
-def train_one(kind: str, cfg: ClimateTaskConfig, data: ClimateData, weights, out: Path, device):
-    """Train one model with checkpoints and resume; returns (model, history)."""
+def train_one(
+    kind: str,
+    cfg: ClimateTaskConfig,
+    data: ClimateData,
+    weights,
+    out: Path,
+    device,
+    start_from: dict | None = None,
+):
+    """Train one model (from the accepted checkpoint ``start_from``, if any); returns (model,
+    history)."""
     seed_everything(cfg.seed)
     x_train = model_inputs(kind, data.train.x, data.train.wind, data)
     x_test = model_inputs(kind, data.test.x, data.test.wind, data)
-    model = build_model(kind, x_train.shape[1], cfg).to(device)
-    trainer = Trainer.adam_cosine(model, cfg.lr, cfg.epochs, out, device, cfg.progress)
+    spec = climate_model_spec(kind, x_train.shape[1], cfg, data.stats)
+    model = build_model_from_spec(spec).to(device)
+    trainer = Trainer.adam(
+        model,
+        device,
+        out / "checkpoint.pt",
+        schedule=cosine_schedule(cfg.lr),
+        task="climate",
+        model_spec=spec,
+        config=cfg.run_config(),
+        history_path=out / "history.json",
+        progress=cfg.progress,
+    )
     w = weights.to(device)
 
     def batches(epoch):
@@ -427,7 +492,7 @@ def train_one(kind: str, cfg: ClimateTaskConfig, data: ClimateData, weights, out
             "mean_ap": m["mean_ap"],
         }
 
-    history = trainer.fit(cfg.epochs, batches, step, evaluate, resume=cfg.resume, desc=kind)
+    history = trainer.fit(cfg.epochs, batches, step, evaluate, start_from=start_from, desc=kind)
     return model, history
 
 
@@ -462,8 +527,18 @@ def run_climate_task(cfg: ClimateTaskConfig) -> dict:
     first model's headline numbers at the top level, ``data`` (sizes, label frequencies, class
     weights, majority-class rate), ``history`` and the published ``references``."""
     device = torch.device(cfg.device)
-    distributed.setup(device)
     out = Path(cfg.out_dir)
+    starts = {  # checked before any data is made or read: a bad checkpoint fails fast
+        kind: resume_checkpoint(
+            out / kind / "checkpoint.pt",
+            resume=cfg.resume,
+            task="climate",
+            config=cfg.run_config(),
+            changeable=RESUMABLE_KEYS,
+        )
+        for kind in cfg.models
+    }
+    distributed.setup(device)
     t0 = time.perf_counter()
     data = load_climate_data(cfg)
     if distributed.is_main_process():
@@ -498,7 +573,7 @@ def run_climate_task(cfg: ClimateTaskConfig) -> dict:
     results, histories, examples = {}, {}, {}
     for kind in cfg.models:
         t1 = time.perf_counter()
-        model, history = train_one(kind, cfg, data, weights, out / kind, device)
+        model, history = train_one(kind, cfg, data, weights, out / kind, device, starts[kind])
         t2 = time.perf_counter()
         res = evaluate_model(kind, model, cfg, data, device)
         examples[kind] = res.pop("_example_prediction")

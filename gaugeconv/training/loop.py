@@ -1,24 +1,39 @@
-"""A small training loop that never loses work.
+r"""The one training loop of every task: atomic checkpoints, exact resume, a learning-rate schedule.
 
-* After every epoch the model, optimiser, scheduler, history and all RNG states are written to
-  ``<out>/checkpoint.pt`` atomically (:func:`~gaugeconv.training.checkpoint.save_checkpoint`).
-* ``resume=True`` continues after the last completed epoch. Batch order depends only on
-  ``(seed, epoch)`` and the RNG states are restored, so a resumed run reproduces an uninterrupted one
-  exactly.
+* After every epoch the model, optimiser, history, RNG states, the run's configuration and the
+  model spec are written to the checkpoint atomically (layout: :mod:`.checkpoint`).
+* A run continues from a checkpoint that :func:`~.checkpoint.resume_checkpoint` has accepted (same
+  task, same configuration). Batch order depends only on ``(seed, epoch)`` and the RNG states are
+  restored, so a resumed run reproduces an uninterrupted one exactly.
+* **Learning rate.** The rate of epoch ``e`` (0-based) is a pure function ``schedule(e, T)`` of the
+  epoch and the run's number of epochs ``T``, set on the optimiser at the start of the epoch and
+  recorded as ``lr`` in the epoch's history record. :func:`cosine_schedule` (mesh and climate
+  tasks) is ``lr (1 + cos(pi e / T)) / 2``, the values torch's ``CosineAnnealingLR`` steps through
+  once per epoch; :func:`step_schedule` (Möbius experiment) halves the rate every few epochs.
+  Because the rate is a function of ``(e, T)`` and not of the previous rate, a run resumed with a
+  different number of epochs ``T'`` (``--epochs``, at least the completed epochs) trains every
+  remaining epoch with exactly the rate an uninterrupted ``T'``-epoch run gives it: an extended
+  cosine run anneals to zero at its new end. The completed epochs keep the rates they were trained
+  with (see their ``lr``); when a finished run is extended, the rate therefore rises again at the
+  first new epoch (a warm restart), which is the price of a schedule planned for fewer epochs.
 * Under ``torchrun`` (``WORLD_SIZE > 1``) only rank 0 writes files; see
   :mod:`gaugeconv.training.distributed`.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state, write_json
+from .checkpoint import rng_state, save_checkpoint, set_rng_state, write_json
 from .distributed import is_main_process, wrap
+
+Schedule = Callable[[int, int], float]
 
 
 def shuffled_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
@@ -27,61 +42,89 @@ def shuffled_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[lis
     return [order[i : i + batch_size].tolist() for i in range(0, n, batch_size)]
 
 
+def cosine_schedule(lr: float) -> Schedule:
+    """``schedule(e, T) = lr (1 + cos(pi e / T)) / 2``: cosine annealing towards 0 at epoch T."""
+    return lambda epoch, epochs: lr * (1 + math.cos(math.pi * epoch / epochs)) / 2
+
+
+def step_schedule(lr: float, every: int, factor: float) -> Schedule:
+    """``schedule(e, T) = lr / factor ** (e // every)`` (independent of T)."""
+    return lambda epoch, epochs: lr / factor ** (epoch // every)
+
+
 class Trainer:
-    """Epoch loop with atomic checkpoints, exact resume and a progress bar."""
+    """Epoch loop with atomic checkpoints, exact resume, a schedule and a progress bar.
+
+    ``task``, ``model_spec`` and ``config`` are stored in every checkpoint (:mod:`.checkpoint`);
+    ``history_path`` (optional) receives the history as JSON after every epoch.
+    """
 
     def __init__(
         self,
         model: torch.nn.Module,
         optimizer: torch.optim.Optimizer,
-        out_dir: str | Path,
+        checkpoint_path: str | Path,
         *,
-        scheduler=None,
+        schedule: Schedule,
+        task: str,
+        model_spec: dict,
+        config: dict,
+        history_path: str | Path | None = None,
         progress: bool = True,
     ) -> None:
-        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
-        self.out_dir = Path(out_dir)
+        self.model, self.optimizer, self.schedule = model, optimizer, schedule
+        self.checkpoint_path = Path(checkpoint_path)
+        self.history_path = None if history_path is None else Path(history_path)
+        self.task, self.model_spec, self.config = task, model_spec, config
         self.progress = progress and is_main_process()
-        self.checkpoint_path = self.out_dir / "checkpoint.pt"
+        self.train_seconds = 0.0
 
     @classmethod
-    def adam_cosine(
+    def adam(
         cls,
         model: torch.nn.Module,
-        lr: float,
-        epochs: int,
-        out_dir: str | Path,
         device,
-        progress: bool = True,
+        checkpoint_path: str | Path,
+        *,
+        schedule: Schedule,
+        weight_decay: float = 0.0,
+        **kwargs,
     ) -> Trainer:
-        """Adam with a cosine learning-rate schedule over ``epochs``; ``trainer.model`` is the model
-        wrapped for distributed training when running under ``torchrun``."""
-        opt = torch.optim.Adam(model.parameters(), lr=lr)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-        return cls(wrap(model, device), opt, out_dir, scheduler=sched, progress=progress)
+        """Adam (rate from ``schedule``); ``trainer.model`` is the model wrapped for distributed
+        training when running under ``torchrun``. ``kwargs`` go to :class:`Trainer`."""
+        opt = torch.optim.Adam(model.parameters(), lr=schedule(0, 1), weight_decay=weight_decay)
+        return cls(wrap(model, device), opt, checkpoint_path, schedule=schedule, **kwargs)
 
-    def _state(self, epoch: int, history: list) -> dict:
-        model = getattr(self.model, "module", self.model)  # unwrap DistributedDataParallel
+    @property
+    def network(self) -> torch.nn.Module:
+        """The model without a ``DistributedDataParallel`` wrapper."""
+        return getattr(self.model, "module", self.model)
+
+    def _state(self, epochs_done: int, history: list) -> dict:
         return {
-            "epoch": epoch,
-            "model": model.state_dict(),
+            "task": self.task,
+            "model_spec": self.model_spec,
+            "config": self.config,
+            "epoch": epochs_done,
+            "model": self.network.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "history": history,
             "rng": rng_state(),
+            "train_seconds": self.train_seconds,
         }
 
-    def resume_point(self) -> tuple[int, list]:
-        """Load the checkpoint (if any); returns (first epoch to run, history so far)."""
-        state = load_checkpoint(self.checkpoint_path)
-        if state is None:
-            return 0, []
-        getattr(self.model, "module", self.model).load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.scheduler is not None and state["scheduler"] is not None:
-            self.scheduler.load_state_dict(state["scheduler"])
-        set_rng_state(state["rng"])
-        return state["epoch"] + 1, list(state["history"])
+    def _restore(self, state: dict) -> tuple[int, list]:
+        """Load an accepted checkpoint; returns (epochs done, history so far)."""
+        path = self.checkpoint_path
+        try:
+            self.network.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            set_rng_state(state["rng"])
+        except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ValueError(f"{path}: the checkpoint does not fit this model ({first})") from None
+        self.train_seconds = float(state.get("train_seconds", 0.0))
+        return int(state["epoch"]), list(state["history"])
 
     def fit(
         self,
@@ -90,17 +133,25 @@ class Trainer:
         step: Callable[[object], torch.Tensor],
         evaluate: Callable[[int], dict],
         *,
-        resume: bool = False,
+        start_from: dict | None = None,
         desc: str = "train",
     ) -> list[dict]:
-        """Train for ``epochs`` epochs; ``batches(epoch)`` yields batches, ``step(batch)`` returns
-        the loss, ``evaluate(epoch)`` returns metrics recorded in the history."""
+        """Train until ``epochs`` epochs are done; ``batches(epoch)`` yields batches, ``step(batch)``
+        returns the loss, ``evaluate(epoch)`` returns metrics recorded in the history.
+
+        ``start_from`` is a checkpoint accepted by :func:`~.checkpoint.resume_checkpoint` (or
+        ``None`` for a fresh run); a finished run is returned without training.
+        """
         from tqdm.auto import tqdm
 
-        start, history = self.resume_point() if resume else (0, [])
-        if start >= epochs and history:
-            return history
+        start, history = self._restore(start_from) if start_from is not None else (0, [])
+        if self.progress and start:
+            tqdm.write(f"{desc}: resuming after epoch {start} of {epochs} ({self.checkpoint_path})")
         for epoch in range(start, epochs):
+            t0 = time.perf_counter()
+            lr = float(self.schedule(epoch, epochs))
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
             self.model.train()
             total, count = 0.0, 0
             bar = tqdm(
@@ -117,19 +168,24 @@ class Trainer:
                 total += float(loss.detach())
                 count += 1
                 bar.set_postfix(loss=f"{total / count:.4f}")
-            if self.scheduler is not None:
-                self.scheduler.step()
+            self.train_seconds += time.perf_counter() - t0
             self.model.eval()
-            record = {"epoch": epoch + 1, "train_loss": total / max(count, 1), **evaluate(epoch)}
+            record = {
+                "epoch": epoch + 1,
+                "lr": lr,
+                "train_loss": total / max(count, 1),
+                **evaluate(epoch),
+            }
             history.append(record)
             if is_main_process():
-                save_checkpoint(self.checkpoint_path, self._state(epoch, history))
-                write_json(self.out_dir / "history.json", history)
+                save_checkpoint(self.checkpoint_path, self._state(epoch + 1, history))
+                if self.history_path is not None:
+                    write_json(self.history_path, history)
                 if self.progress:
                     shown = ", ".join(
                         f"{k} {v:.4f}"
                         for k, v in record.items()
-                        if k != "epoch" and isinstance(v, float)
+                        if k not in ("epoch", "lr") and isinstance(v, float)
                     )
                     tqdm.write(f"epoch {epoch + 1}/{epochs}: {shown}")
         return history

@@ -17,6 +17,11 @@ Embedded default data: :class:`~gaugeconv.data.SyntheticShapes` (deformed copies
 orientation and under random 3-D rotations. ``data=PATH`` trains on a real data set instead: FAUST
 registrations (correspondence), the Maron et al. human segmentation set or MeshCNN's ``human_seg``
 (segmentation), recognised by their files.
+
+Checkpoints (``<out_dir>/<model>/checkpoint.pt``, :mod:`.checkpoint`) store the run configuration
+(:meth:`MeshTaskConfig.run_config`) and the model spec (:func:`mesh_model_spec`); ``resume=True``
+continues only a run with the same configuration (:data:`RESUMABLE_KEYS` may differ, ``epochs`` may
+grow) and checks every checkpoint before any data are made.
 """
 
 from __future__ import annotations
@@ -32,8 +37,9 @@ from torch_geometric.data import Batch
 from ..features import invariant_features, xyz_features
 from ..models import GemResNet
 from . import distributed
-from .checkpoint import seed_everything, write_json
-from .loop import Trainer, shuffled_batches
+from .checkpoint import resume_checkpoint, seed_everything, write_json
+from .loop import Trainer, cosine_schedule, shuffled_batches
+from .model_spec import build_model_from_spec, model_spec
 
 MODELS = ("gem", "gem-xyz", "isotropic")
 TASKS = ("segmentation", "correspondence")
@@ -73,6 +79,18 @@ class MeshTaskConfig:
         self.n_train = n_train if self.n_train is None else self.n_train
         self.n_test = n_test if self.n_test is None else self.n_test
         self.epochs = epochs if self.epochs is None else self.epochs
+
+    def run_config(self) -> dict:
+        """The configuration stored in checkpoints (``data`` as an absolute path)."""
+        out = asdict(self)
+        if self.data is not None:
+            out["data"] = str(Path(self.data).resolve())
+        return out
+
+
+#: config keys a resumed run may change (outputs, display, device, which models to run; ``quick``
+#: only chooses defaults, whose resolved values are compared); ``epochs`` is handled separately
+RESUMABLE_KEYS = ("out_dir", "models", "quick", "resume", "progress", "device", "plots")
 
 
 # --------------------------------------------------------------------------- data
@@ -150,21 +168,38 @@ def input_features(kind: str, graph) -> torch.Tensor:
     return invariant_features(graph)[:, :, :1]  # isotropic: the invariant scalars
 
 
-def build_model(kind: str, n_classes: int, cfg: MeshTaskConfig) -> GemResNet:
-    in_order = 1 if kind == "gem" else 0
-    order = 0 if kind == "isotropic" else cfg.order
-    head = (256,) if cfg.task == "correspondence" else (128,)
-    return GemResNet(
-        3,
-        n_classes,
-        in_order=in_order,
+#: what each model reads (``inputs.features`` of its model spec)
+FEATURES = {"gem": "invariant", "gem-xyz": "xyz", "isotropic": "invariant-scalars"}
+
+
+def mesh_model_spec(kind: str, n_classes: int, cfg: MeshTaskConfig) -> dict:
+    """The model spec (:mod:`.model_spec`) of model ``kind``: a :class:`GemResNet` whose input is
+    ``inputs.features`` (``invariant``: :func:`~gaugeconv.features.invariant_features`, ``xyz``:
+    :func:`~gaugeconv.features.xyz_features`, ``invariant-scalars``: the order-0 part of the
+    invariant features) of the default gauge graph (1-ring, intrinsic angles, float32)."""
+    return model_spec(
+        "GemResNet",
+        inputs={
+            "features": FEATURES[kind],
+            "graph": {"k": None, "radius": None, "angles": "intrinsic", "dtype": "float32"},
+            "task": cfg.task,
+            "n_classes": n_classes,
+            "template": cfg.template if cfg.data is None else None,
+        },
+        in_channels=3,
+        num_classes=n_classes,
+        in_order=1 if kind == "gem" else 0,
         width=cfg.width,
-        order=order,
+        order=0 if kind == "isotropic" else cfg.order,
         n_blocks=cfg.n_blocks,
         nonlinearity="gated",
         norm="layer",
-        head=head,
+        head=[256] if cfg.task == "correspondence" else [128],
     )
+
+
+def build_model(kind: str, n_classes: int, cfg: MeshTaskConfig) -> GemResNet:
+    return build_model_from_spec(mesh_model_spec(kind, n_classes, cfg))
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -203,11 +238,30 @@ def geodesic_errors(preds, graphs, template_name: str) -> np.ndarray:
 
 # --------------------------------------------------------------------------- training
 def train_one(
-    kind: str, cfg: MeshTaskConfig, train, test, n_classes: int, out: Path, device
+    kind: str,
+    cfg: MeshTaskConfig,
+    train,
+    test,
+    n_classes: int,
+    out: Path,
+    device,
+    start_from: dict | None = None,
 ) -> tuple:
+    """Train model ``kind`` (from the accepted checkpoint ``start_from``, if any)."""
     seed_everything(cfg.seed)
-    model = build_model(kind, n_classes, cfg).to(device)
-    trainer = Trainer.adam_cosine(model, cfg.lr, cfg.epochs, out, device, cfg.progress)
+    spec = mesh_model_spec(kind, n_classes, cfg)
+    model = build_model_from_spec(spec).to(device)
+    trainer = Trainer.adam(
+        model,
+        device,
+        out / "checkpoint.pt",
+        schedule=cosine_schedule(cfg.lr),
+        task=cfg.task,
+        model_spec=spec,
+        config=cfg.run_config(),
+        history_path=out / "history.json",
+        progress=cfg.progress,
+    )
 
     def batches(epoch):
         return shuffled_batches(len(train), cfg.batch_size, cfg.seed, epoch)
@@ -220,7 +274,7 @@ def train_one(
     def evaluate(epoch):
         return {"test_accuracy": accuracy(predict(model, kind, test, device), test, cfg.task)}
 
-    history = trainer.fit(cfg.epochs, batches, step, evaluate, resume=cfg.resume, desc=kind)
+    history = trainer.fit(cfg.epochs, batches, step, evaluate, start_from=start_from, desc=kind)
     return model, history
 
 
@@ -228,14 +282,26 @@ def run_mesh_task(cfg: MeshTaskConfig) -> dict:
     """Train every requested model, evaluate it with and without test-time rotations, write
     ``metrics.json`` (``test_accuracy`` = the first model's), checkpoints and plots to ``out_dir``."""
     device = torch.device(cfg.device)
-    distributed.setup(device)
     out = Path(cfg.out_dir)
+    starts = {  # checked before any data is made: a bad checkpoint fails fast
+        kind: resume_checkpoint(
+            out / kind / "checkpoint.pt",
+            resume=cfg.resume,
+            task=cfg.task,
+            config=cfg.run_config(),
+            changeable=RESUMABLE_KEYS,
+        )
+        for kind in cfg.models
+    }
+    distributed.setup(device)
     train, test, n_classes, template_name = load_datasets(cfg)
     rotations = random_rotations(len(test), cfg.seed + 12345)
     test_rotated = [rotated_copy(g, r) for g, r in zip(test, rotations)]
     results, histories, examples = {}, {}, {}
     for kind in cfg.models:
-        model, history = train_one(kind, cfg, train, test, n_classes, out / kind, device)
+        model, history = train_one(
+            kind, cfg, train, test, n_classes, out / kind, device, starts[kind]
+        )
         preds = predict(model, kind, test, device)
         preds_rot = predict(model, kind, test_rotated, device)
         res = {
