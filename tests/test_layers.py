@@ -65,7 +65,7 @@ def test_regular_nonlinearity_error_vs_samples():
     errors = {n: regular_nonlinearity_error(2, n) for n in (5, 7, 9, 15, 33, 65)}
     vals = list(errors.values())
     assert all(b < a for a, b in zip(vals, vals[1:]))
-    assert 0.03 < errors[7] < 0.2  # DESIGN.md quotes 9e-2 at N = 7
+    assert 0.03 < errors[7] < 0.2  # the README quotes 9.4e-2 at N = 7
     assert errors[65] < 0.01
     nl = RegularNonlinearity(2, 7).double()
     x = torch.randn(200, 8, 5, dtype=torch.float64)
