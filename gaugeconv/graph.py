@@ -159,7 +159,8 @@ def graph_tensors(arrays: dict[str, np.ndarray], dtype: torch.dtype) -> dict[str
 def check_gauge_graph(graph: Data) -> None:
     """Raise ``ValueError`` if ``graph`` breaks the gauge-graph contract.
 
-    Checked: the edge fields exist with consistent shapes; where the graph is embedded, that
+    Checked: the edge fields exist with consistent shapes and finite values; where the graph is
+    embedded, that
     ``normal`` and ``frame`` have one row per vertex, are finite, and form right-handed orthonormal
     frames (``|e1| = |e2| = 1``, ``e1 . e2 = 0``, ``e1 x e2 = normal``, to ``FRAME_TOLERANCE``), and
     that ``pos`` still agrees with them and with the edge fields (see
@@ -184,6 +185,14 @@ def check_gauge_graph(graph: Data) -> None:
             raise ValueError(
                 f"{name} must have shape {shape} for {e} edges, got {tuple(getattr(graph, name).shape)}"
             )
+    bad = ~(torch.isfinite(graph.edge_log).all(1) & torch.isfinite(graph.edge_transport))
+    if bad.any():
+        pairs = ei[:, bad][:, :10].t().tolist()
+        more = f" (and {int(bad.sum()) - 10} more)" if int(bad.sum()) > 10 else ""
+        raise ValueError(
+            "gauge graph has non-finite edge_log or edge_transport values on edges (j, i) "
+            f"{', '.join(str(tuple(pair)) for pair in pairs)}{more}"
+        )
     if getattr(graph, "normal", None) is not None and getattr(graph, "frame", None) is not None:
         tensors = [graph[k] for k in _EMBEDDING_KEYS if getattr(graph, k, None) is not None]
         if _already_verified(tensors):
