@@ -126,6 +126,16 @@ def test_pyg_modelnet_with_gauge_pre_transform(tmp_path):
         assert_same_graph(g, GT.Rotate3d(rotation_of(g, ref))(ref), atol=1e-5)
         check_gauge_graph(g)  # randomly rotated on access, and still consistent
         torch.testing.assert_close(invariant_features(g), g.x, atol=1e-9, rtol=0)
+    # without the random rotation: exactly gauge_graph of what PyG read from each file
+    from torch_geometric.io import read_off
+
+    ds.transform = None
+    for k, cat in enumerate(categories):
+        ref = gauge_graph(
+            read_off(str(tmp_path / "raw" / cat / "train" / f"{cat}_0001.off")), dtype=torch.float64
+        )
+        assert_same_graph(ds[k], ref)
+    ds.transform = GT.RandomRotate3d()
     loader = DataLoader(ds, batch_size=4)
     batch = next(iter(loader))
     check_gauge_graph(batch)
