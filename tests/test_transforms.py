@@ -15,8 +15,8 @@ from torch_geometric.loader import DataLoader
 from gaugeconv import Mesh, check_gauge_graph, gauge_graph, mesh_hierarchy, shapes
 from gaugeconv import transforms as GT
 from gaugeconv.data import GraphDataset, SyntheticShapes
+from gaugeconv.embedding import embedding_misalignment
 from gaugeconv.features import invariant_features
-from gaugeconv.graph import embedding_misalignment
 from gaugeconv.nn import MeshPool
 
 FIELDS = ("pos", "normal", "frame", "edge_index", "edge_log", "edge_transport", "edge_reflect")
