@@ -1,10 +1,12 @@
 """gaugeconv: gauge-equivariant CNNs on meshes and manifolds.
 
 Geometry (meshes -> gauge graphs), gauge-equivariant layers (GEM-CNN for SO(2) and O(2)), the
-icosahedral chart CNN and convolutions on the Möbius strip.
+icosahedral chart CNN and convolutions on the Möbius strip; PyTorch Geometric transforms
+(:mod:`gaugeconv.transforms`) and equivariance test helpers (:mod:`gaugeconv.testing`). The
+conventions are in ``docs/design.md``.
 """
 
-from . import data, features, groups, ico, mobius, models, nn, shapes
+from . import data, features, groups, ico, mobius, models, nn, shapes, testing, transforms
 from .features import invariant_features, xyz_features
 from .geometry import GEOMETRY_VERSION, Mesh, load_mesh
 from .graph import check_gauge_graph, gauge_graph
@@ -34,5 +36,7 @@ __all__ = [
     "models",
     "nn",
     "shapes",
+    "testing",
+    "transforms",
     "xyz_features",
 ]

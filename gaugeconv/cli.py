@@ -226,13 +226,57 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: optional dependency (top-level module) -> the extra that installs it
+EXTRAS = {"xarray": "climate", "netCDF4": "climate", "sklearn": "mobius"}
+
+
+def _missing_extra(exc: ImportError) -> str | None:
+    """``pip install 'gaugeconv[...]'`` advice for an optional dependency that is not installed."""
+    for err in (exc, exc.__cause__, exc.__context__):
+        name = (getattr(err, "name", None) or "").split(".")[0]
+        if name in EXTRAS:
+            return f"{name} is not installed: pip install 'gaugeconv[{EXTRAS[name]}]'"
+    return None
+
+
+def check_device(name: str) -> None:
+    """``ValueError`` (one line naming the fix) unless ``name`` is a device this torch can use."""
+    import torch
+
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise ValueError(f"--device {name}: not a device name ({exc}); use cpu or cuda") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            build = "a CPU-only build" if torch.version.cuda is None else "no visible GPU"
+            raise ValueError(
+                f"--device {name}: this PyTorch ({torch.__version__}) has {build}; use "
+                "--device cpu, or install a CUDA build of torch on a machine with a GPU"
+            )
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"--device {name}: only {torch.cuda.device_count()} GPU(s) visible (cuda:0..)"
+            )
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"--device {name}: MPS is not available here; use --device cpu")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "device", None) is not None:
+            check_device(args.device)
         return args.func(args)
     except (ValueError, FileNotFoundError) as exc:
         print(f"gaugeconv: error: {exc}", file=sys.stderr)
+        return 2
+    except ImportError as exc:
+        advice = _missing_extra(exc)
+        if advice is None:
+            raise
+        print(f"gaugeconv: error: {advice}", file=sys.stderr)
         return 2
 
 

@@ -28,6 +28,16 @@ coordinates of 1e20 in float32, 1e160 in float64); values are bit for bit those 
 formulas for ordinary meshes. Both functions raise ``ValueError`` if a feature is not finite (a
 graph with NaN geometry). The layers themselves do not check their inputs for NaN (that would cost
 a synchronisation per layer on GPUs): non-finite inputs propagate to the output.
+
+**Tangent vectors.** Features have shape (N, C, 2L+1): index 0 is the scalar (order-0) part and
+indices (2n-1, 2n) the (cos, sin) coordinates of the order-n part, in the gauge (frame) of the
+vertex (``docs/design.md``, "Features"). The order-1 part (indices 1, 2) *is* a tangent vector in
+coordinates: :func:`to_tangent_vectors` turns it into the 3-D vector ``x1 e1 + x2 e2`` and
+:func:`from_tangent_vectors` projects 3-D vectors onto the tangent plane and back to
+coordinates. The 3-D vectors do not depend on the gauge: rotating the frame at a vertex by alpha
+maps the coefficients to ``R(-alpha) (x1, x2)`` and the basis to ``R(alpha)`` of it (flips negate
+``x2`` and ``e2`` together), so ``x1 e1 + x2 e2`` is unchanged. Rotating the mesh in 3-D rotates the
+frames with it, so an equivariant model's order-1 output, mapped to 3-D, rotates with the mesh.
 """
 
 from __future__ import annotations
@@ -111,3 +121,47 @@ def xyz_features(graph) -> torch.Tensor:
     if getattr(graph, "pos", None) is None:
         raise ValueError("graph has no 'pos': XYZ input needs an embedded mesh")
     return _finite(graph.pos[:, :, None].clone(), "XYZ features")
+
+
+def _require_frames(graph) -> torch.Tensor:
+    frame = getattr(graph, "frame", None)
+    if frame is None:
+        raise ValueError(
+            "graph has no 'frame': 3-D tangent vectors need an embedded mesh (an intrinsic mesh "
+            "has tangent-vector coordinates only)"
+        )
+    return frame
+
+
+def to_tangent_vectors(x: torch.Tensor, graph) -> torch.Tensor:
+    """(N, ..., 2L+1) features with L >= 1 -> (N, ..., 3) tangent vectors ``x1 e1 + x2 e2``.
+
+    Only the order-1 part (indices 1, 2) enters; the result is gauge invariant (module docstring).
+    """
+    frame = _require_frames(graph)
+    if x.dim() < 2 or x.shape[-1] < 3 or x.shape[-1] % 2 == 0:
+        raise ValueError(
+            f"x must have shape (N, ..., 2L+1) with L >= 1 (an order-1 part), got {tuple(x.shape)}"
+        )
+    if x.shape[0] != frame.shape[0]:
+        raise ValueError(f"x has {x.shape[0]} rows, the graph has {frame.shape[0]} vertices")
+    shape = (frame.shape[0],) + (1,) * (x.dim() - 2) + (3,)
+    e1 = frame[:, 0].to(x.dtype).reshape(shape)
+    e2 = frame[:, 1].to(x.dtype).reshape(shape)
+    return x[..., 1:2] * e1 + x[..., 2:3] * e2
+
+
+def from_tangent_vectors(v: torch.Tensor, graph) -> torch.Tensor:
+    """(N, ..., 3) vectors in 3-D -> (N, ..., 3) features of orders 0..1: scalar part 0, order-1
+    part ``(v . e1, v . e2)`` (the tangential projection in the vertex's gauge; the normal
+    component ``v . n`` is dropped). ``to_tangent_vectors(from_tangent_vectors(v, g), g)`` is the
+    projection of ``v`` onto the tangent planes."""
+    frame = _require_frames(graph)
+    if v.dim() < 2 or v.shape[-1] != 3:
+        raise ValueError(f"v must have shape (N, ..., 3), got {tuple(v.shape)}")
+    if v.shape[0] != frame.shape[0]:
+        raise ValueError(f"v has {v.shape[0]} rows, the graph has {frame.shape[0]} vertices")
+    shape = (frame.shape[0],) + (1,) * (v.dim() - 2) + (3,)
+    e1 = frame[:, 0].to(v.dtype).reshape(shape)
+    e2 = frame[:, 1].to(v.dtype).reshape(shape)
+    return torch.stack([torch.zeros_like(v[..., 0]), (v * e1).sum(-1), (v * e2).sum(-1)], -1)

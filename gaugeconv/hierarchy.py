@@ -1,7 +1,13 @@
-"""Multi-scale gauge graphs: one gauge graph per level plus the pooling maps between levels."""
+"""Multi-scale gauge graphs: one gauge graph per level plus the pooling maps between levels.
+
+:func:`mesh_hierarchy` returns the levels as a list. :class:`HierarchyGraph` packs them into one
+PyG ``Data`` (what the :class:`~gaugeconv.transforms.MeshHierarchy` transform makes, so hierarchies
+go through PyG data sets, ``DataLoader`` and batching), and :func:`hierarchy_levels` unpacks it.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -73,3 +79,80 @@ def mesh_hierarchy(
         )
         prev_vertices = lvl.vertices
     return graphs
+
+
+_LEVEL_KEY = re.compile(r"level(\d+)_(.+)")
+
+
+def level_field(key: str) -> tuple[int, str]:
+    """``("level2_edge_log")`` -> ``(2, "edge_log")``; a key without a level prefix is level 0."""
+    m = _LEVEL_KEY.fullmatch(key)
+    return (int(m.group(1)), m.group(2)) if m else (0, key)
+
+
+class HierarchyGraph(Data):
+    """A gauge graph (level 0, the fields of :func:`~gaugeconv.gauge_graph`) with its coarse
+    levels packed as fields ``level{l}_<name>`` (``l = 1..L``): each coarse level's gauge-graph
+    fields, ``pool_index``, ``pool_transport``, ``pool_reflect``, ``vertex_index`` and
+    ``num_nodes`` (see :func:`mesh_hierarchy`). Batches with PyG: ``level{l}_edge_index`` is offset
+    by the level's vertex count, ``level{l}_pool_index`` by the two levels' counts and
+    ``level{l}_vertex_index`` by the mesh's. :func:`hierarchy_levels` unpacks it."""
+
+    def __inc__(self, key, value, *args, **kwargs):
+        level, name = level_field(key)
+        if level:
+            if name == "edge_index":
+                return self[f"level{level}_num_nodes"]
+            if name == "pool_index":
+                finer = self.num_nodes if level == 1 else self[f"level{level - 1}_num_nodes"]
+                return torch.tensor([[finer], [self[f"level{level}_num_nodes"]]])
+            if name == "vertex_index":
+                return self.num_nodes
+            return 0
+        return super().__inc__(key, value, *args, **kwargs)
+
+
+def pack_hierarchy(levels: list[Data], base: Data | None = None) -> HierarchyGraph:
+    """Pack the output of :func:`mesh_hierarchy` into one :class:`HierarchyGraph`; the fields of
+    ``base`` (default: ``levels[0]``) come first, so attributes such as labels travel along."""
+    fields = dict((base if base is not None else levels[0]).to_dict())
+    fields["num_nodes"] = levels[0].num_nodes
+    fields.pop("vertex_index", None)
+    for level, graph in enumerate(levels[1:], start=1):
+        for name, value in graph.to_dict().items():
+            if name != "num_fine_nodes":
+                fields[f"level{level}_{name}"] = value
+        fields[f"level{level}_num_nodes"] = graph.num_nodes
+    return HierarchyGraph.from_dict(fields)
+
+
+def hierarchy_levels(graph: Data) -> list[Data]:
+    """``[graph, coarse_1, ..., coarse_L]`` from a :class:`HierarchyGraph` or a PyG batch of them:
+    the coarse levels as :func:`mesh_hierarchy` makes them (``MeshPool``/``MeshUnpool`` and
+    ``GemConv`` take them as they are), with a ``batch`` vector when ``graph`` is a batch. The
+    tensors are shared, not copied, so per-graph operator caches stay valid."""
+    levels: list[Data] = [graph]
+    level = 1
+    batch = getattr(graph, "batch", None)
+    while f"level{level}_edge_index" in graph:
+        fields = {}
+        for key in graph.keys():
+            key_level, name = level_field(key)
+            if key_level == level and name != "num_nodes":
+                fields[name] = graph[key]
+        counts = graph[f"level{level}_num_nodes"]
+        n = int(counts.sum()) if isinstance(counts, torch.Tensor) else int(counts)
+        finer = levels[-1].num_nodes
+        coarse = LevelGraph(num_nodes=n, num_fine_nodes=finer, **fields)
+        if batch is not None:
+            coarse.batch = torch.repeat_interleave(
+                torch.arange(len(counts), device=batch.device), counts.to(batch.device)
+            )
+        levels.append(coarse)
+        level += 1
+    if len(levels) == 1:
+        raise ValueError(
+            "graph has no coarse levels (no level1_edge_index): build it with "
+            "gaugeconv.transforms.MeshHierarchy"
+        )
+    return levels

@@ -1,4 +1,4 @@
-"""The gauge-transformation law of DESIGN.md section 2, written out independently of the library.
+"""The gauge-transformation law of docs/design.md, written out independently of the library.
 
 Used by the tests to transform graphs and features; kept deliberately naive (loops over orders).
 """

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from gaugeconv.cli import main
@@ -61,3 +62,44 @@ def test_console_script_runs(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "total angle defect" in proc.stdout
+
+
+def test_missing_extras_name_the_fix(tmp_path, capsys, monkeypatch):
+    """Without xarray / scikit-learn the command says which extra to install, in one line."""
+    monkeypatch.setitem(sys.modules, "xarray", None)  # import xarray now fails
+    args = ["train", "climate", "--quick", "--out", str(tmp_path / "c"), "--no-progress"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.strip() == "gaugeconv: error: xarray is not installed: pip install 'gaugeconv[climate]'"
+    )
+    monkeypatch.delitem(sys.modules, "xarray")
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    args = ["train", "mobius", "--quick", "--out", str(tmp_path / "m"), "--no-progress"]
+    assert main(args) == 2
+    assert "pip install 'gaugeconv[mobius]'" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_unavailable_device_is_one_line(tmp_path, capsys):
+    for task in ("segmentation", "climate"):
+        args = ["train", task, "--quick", "--device", "cuda", "--out", str(tmp_path)]
+        assert main(args) == 2
+        err = capsys.readouterr().err.strip()
+        assert "\n" not in err and "--device cuda" in err and "--device cpu" in err
+    assert main(["train", "segmentation", "--device", "gpu0", "--out", str(tmp_path)]) == 2
+    assert "not a device name" in capsys.readouterr().err
+
+
+def test_mobius_accepts_model_and_the_deprecated_models(capsys):
+    from gaugeconv.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["train", "mobius", "--model", "regular", "irreps"])
+    assert args.models == ["regular", "irreps"]
+    assert capsys.readouterr().err == ""
+    args = parser.parse_args(["train", "mobius", "--models", "regular"])
+    assert args.models == ["regular"]
+    assert "--models is deprecated; use --model" in capsys.readouterr().err
+    assert parser.parse_args(["train", "mobius", "--model", "all"]).models == ["all"]

@@ -20,6 +20,7 @@ from gaugeconv.nn import (
     RegularNonlinearity,
     regular_nonlinearity_error,
 )
+from gaugeconv.testing import assert_gauge_equivariant, assert_rotation_invariant
 
 from .gauge_law import random_gauge, relative_error, transform_features, transform_graph
 from .test_gem_conv import randomise
@@ -40,12 +41,10 @@ POINTWISE = [
 def test_pointwise_layers_exactly_equivariant(group, make, dtype, tol):
     layer = randomise(make(group)).to(dtype)
     x = torch.randn(500, 4, 5, dtype=dtype)
-    alpha, flip = random_gauge(500, 1, flips=group == "O2")
     for train in (True, False):
         layer.train(train)
-        lhs = layer(transform_features(x, alpha.to(dtype), flip))
-        rhs = transform_features(layer(x), alpha.to(dtype), flip)
-        assert relative_error(lhs, rhs) < tol
+        err = assert_gauge_equivariant(layer, None, x, group=group, dtype=dtype, rtol=tol)
+        assert err < tol
 
 
 def test_negative_control_bias_on_vector_part_breaks_equivariance():
@@ -65,7 +64,7 @@ def test_regular_nonlinearity_error_vs_samples():
     errors = {n: regular_nonlinearity_error(2, n) for n in (5, 7, 9, 15, 33, 65)}
     vals = list(errors.values())
     assert all(b < a for a, b in zip(vals, vals[1:]))
-    assert 0.03 < errors[7] < 0.2  # DESIGN.md quotes 9e-2 at N = 7
+    assert 0.03 < errors[7] < 0.2  # the README quotes 9.4e-2 at N = 7
     assert errors[65] < 0.01
     nl = RegularNonlinearity(2, 7).double()
     x = torch.randn(200, 8, 5, dtype=torch.float64)
@@ -91,28 +90,21 @@ def test_regular_nonlinearity_error_vs_samples():
 def test_block_and_model_exactly_equivariant(group, mesh_name, nonlinearity, norm, request):
     mesh = request.getfixturevalue("bunny") if mesh_name == "bunny" else shapes.mobius_strip(30, 7)
     graph = gauge_graph(mesh, dtype=torch.float64)
-    alpha, flip = random_gauge(mesh.n_vertices, 5, flips=group == "O2")
-    g2 = transform_graph(graph, alpha, flip)
     x = torch.randn(mesh.n_vertices, 3, 3, dtype=torch.float64)
     kw = {"group": group, "nonlinearity": nonlinearity, "norm": norm}
     block = randomise(GemResBlock(3, 5, 1, 2, **kw), 0.3).double().train()
-    err = relative_error(
-        block(transform_features(x, alpha, flip), g2),
-        transform_features(block(x, graph), alpha, flip),
-    )
-    assert err < 1e-9
+    assert assert_gauge_equivariant(block, graph, x, group=group, seed=5, n_trials=1) < 1e-9
     model = randomise(GemResNet(3, 4, in_order=1, width=6, n_blocks=3, **kw), 0.3).double().eval()
-    y = model(x, graph)
-    assert relative_error(model(transform_features(x, alpha, flip), g2), y) < 1e-9
+    # logits are gauge invariant
+    assert assert_gauge_equivariant(model, graph, x, group=group, seed=5, n_trials=1) < 1e-9
     # float32 too
-    model32 = model.float()
     g32 = gauge_graph(mesh)
-    y32 = model32(x.float(), g32)
-    g32b = transform_graph(g32, alpha.float(), flip)
-    assert (
-        relative_error(model32(transform_features(x.float(), alpha.float(), flip), g32b), y32)
-        < 1e-5
-    )
+    err32 = assert_gauge_equivariant(model, g32, x, group=group, dtype=torch.float32, n_trials=1)
+    assert err32 < 1e-5
+    # and the independent naive harness agrees
+    alpha, flip = random_gauge(mesh.n_vertices, 5, flips=group == "O2")
+    g2 = transform_graph(graph, alpha, flip)
+    assert relative_error(model(transform_features(x, alpha, flip), g2), model(x, graph)) < 1e-9
 
 
 def test_model_with_sampled_nonlinearity_is_approximately_equivariant(bunny):
@@ -138,19 +130,15 @@ def random_rotation(seed):
 
 def test_model_invariant_to_rotating_the_mesh(spot):
     model = randomise(GemResNet(3, 5, in_order=1, width=6), 0.3).double().eval()
+    assert assert_rotation_invariant(model, spot, rtol=1e-10) < 1e-10
     g = gauge_graph(spot, dtype=torch.float64)
-    y = model(invariant_features(g), g)
-    for seed in range(3):
-        rotated = spot.rotated(random_rotation(seed))
-        gr = gauge_graph(rotated, dtype=torch.float64)
-        torch.testing.assert_close(
-            invariant_features(gr), invariant_features(g), atol=1e-12, rtol=0
-        )
-        assert relative_error(model(invariant_features(gr), gr), y) < 1e-10
+    gr = gauge_graph(spot.rotated(random_rotation(0)), dtype=torch.float64)
+    torch.testing.assert_close(invariant_features(gr), invariant_features(g), atol=1e-12, rtol=0)
     # the raw-XYZ input is not rotation invariant (negative control)
     xyz_model = randomise(GemResNet(3, 5, in_order=0, width=6), 0.3).double().eval()
-    gr = gauge_graph(spot.rotated(random_rotation(0)), dtype=torch.float64)
     assert relative_error(xyz_model(xyz_features(gr), gr), xyz_model(xyz_features(g), g)) > 1e-2
+    with pytest.raises(AssertionError, match="rotation invariance"):
+        assert_rotation_invariant(xyz_model, spot, features=xyz_features, n_trials=1)
 
 
 def test_invariant_features_on_a_sphere():

@@ -119,7 +119,7 @@ def test_script_prints_the_table(tmp_path, capsys):
     )
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    argv = ["--out", str(tmp_path), "--quick", "--models", "cnn_params", "--epochs", "1"]
+    argv = ["--out", str(tmp_path), "--quick", "--model", "cnn_params", "--epochs", "1"]
     argv += ["--n-train", "32", "--n-test", "16", "--width", "1", "--train-on", "centered"]
     argv += ["--no-progress"]
     assert script.main(argv) == 0

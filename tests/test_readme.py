@@ -23,3 +23,13 @@ def test_readme_test_command_is_what_ci_runs():
     test_command = next(b for b in blocks if "pytest" in b)
     assert test_command in (ROOT / ".ci" / "run").read_text()
     assert any("gaugeconv train segmentation --quick" in b for b in blocks)
+
+
+def test_readme_testing_example_runs(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("**Testing your own model.**")[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert 0 < namespace["error"] < 1e-9

@@ -1,10 +1,12 @@
 """In-memory datasets of gauge graphs, and the builder every mesh dataset shares.
 
-A :class:`GraphDataset` is a plain sequence of ``torch_geometric.data.Data`` objects (one gauge graph
-per mesh, see DESIGN.md section 2) plus the per-graph label fields its loader adds. It works with
-``torch_geometric.loader.DataLoader`` as it is. Loaders build the graphs once, eagerly, with a tqdm
-progress bar; the geometry of each mesh is cached on disk by :func:`gaugeconv.gauge_graph` when a
-``cache_dir`` is given, so a second construction only re-reads the files and the cache.
+A :class:`GraphDataset` is a PyTorch Geometric data set (``torch_geometric.data.Dataset``) held in
+memory: one gauge graph per mesh (see ``docs/design.md``, "The gauge graph") plus the per-graph label
+fields its loader adds. It works with ``torch_geometric.loader.DataLoader`` and PyG's dataset tools
+(``shuffle``, ``index_select``, ``transform``) as they are. Loaders build the graphs once, eagerly,
+with a tqdm progress bar; the geometry of each mesh is cached on disk by
+:func:`gaugeconv.gauge_graph` when a ``cache_dir`` is given, so a second construction only re-reads
+the files and the cache.
 """
 
 from __future__ import annotations
@@ -16,27 +18,87 @@ from typing import Any
 import numpy as np
 import torch
 from torch_geometric.data import Data
+from torch_geometric.data import Dataset as PyGDataset
 
 from ..geometry.mesh import Mesh
 from ..graph import gauge_graph
 
 
-class GraphDataset(Sequence):
-    """A list of gauge graphs with a name and free-form metadata (``info``).
+class GraphDataset(PyGDataset, Sequence):
+    """Gauge graphs in memory, with a name and free-form metadata (``info``).
 
-    ``dataset[i]`` is a :class:`~torch_geometric.data.Data`; slicing returns a list.
+    A ``torch_geometric.data.Dataset``: ``dataset[i]`` is a :class:`~torch_geometric.data.Data`
+    (after ``transform``, if set), ``len(dataset)`` its size; index lists, tensors and PyG's
+    ``index_select``/``shuffle`` give a subset data set. Slicing returns a list, as before.
+
+    Parameters
+    ----------
+    graphs: the graphs, e.g. from :func:`mesh_graph`.
+    name, info: a name and metadata (``dataset.name``, ``dataset.info``).
+    transform: applied to a graph on every access (PyG semantics), e.g.
+        ``gaugeconv.transforms.RandomRotate3d()``; also settable later (``dataset.transform = ...``).
+    pre_transform: applied once to every graph here, e.g. ``gaugeconv.transforms.InvariantFeatures()``.
+    pre_filter: keep only graphs for which it returns True (applied before ``pre_transform``).
+
+    ``dataset.graphs`` is the list of stored graphs (before ``transform``) in the data set's order.
     """
 
-    def __init__(self, graphs: Sequence[Data], *, name: str = "", info: dict | None = None) -> None:
-        self.graphs = list(graphs)
+    def __init__(
+        self,
+        graphs: Sequence[Data],
+        *,
+        name: str = "",
+        info: dict | None = None,
+        transform: Callable[[Data], Data] | None = None,
+        pre_transform: Callable[[Data], Data] | None = None,
+        pre_filter: Callable[[Data], bool] | None = None,
+    ) -> None:
+        graphs = list(graphs)
+        if pre_filter is not None:
+            graphs = [g for g in graphs if pre_filter(g)]
+        if pre_transform is not None:
+            graphs = [pre_transform(g) for g in graphs]
+        self._graphs = graphs
+        super().__init__(None, transform, pre_transform, pre_filter, log=False)
         self.name = name
         self.info = dict(info or {})
 
-    def __len__(self) -> int:
-        return len(self.graphs)
+    @property
+    def graphs(self) -> list[Data]:
+        """The stored graphs (before ``transform``), in this data set's order."""
+        if self._indices is None:
+            return self._graphs
+        return [self._graphs[i] for i in self.indices()]
+
+    @graphs.setter
+    def graphs(self, graphs: Sequence[Data]) -> None:
+        self._graphs, self._indices = list(graphs), None
+
+    def len(self) -> int:
+        return len(self._graphs)
+
+    def get(self, idx: int) -> Data:
+        return self._graphs[idx]
 
     def __getitem__(self, index):
-        return self.graphs[index]
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        return super().__getitem__(index)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes: set by the loader where it knows them, else inferred from ``y``
+        as PyG does."""
+        known = self.__dict__.get("_num_classes")
+        return known if known is not None else super().num_classes
+
+    @num_classes.setter
+    def num_classes(self, value: int) -> None:
+        self.__dict__["_num_classes"] = value
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, {len(self)} graphs)"

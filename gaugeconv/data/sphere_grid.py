@@ -9,7 +9,7 @@ The local east and north unit vectors at a point of latitude phi and longitude l
 cos phi)``; at the poles (where they are undefined) the limit along the meridian ``lambda = atan2(y, x)``
 (``lambda = 0`` exactly at the pole) is used. A wind with eastward component U and northward
 component V is the tangent vector ``U east + V north``; :func:`tangent_components` expresses it in a
-gauge graph's frames (an order-1 feature in the sense of DESIGN.md section 2).
+gauge graph's frames (an order-1 feature in the sense of ``docs/design.md``, "Features").
 
 :class:`LatLonResampler` maps fields on a global lat-lon grid (any size; latitudes strictly monotonic,
 not necessarily uniform; longitudes uniform and covering the full circle, starting anywhere) to

@@ -19,7 +19,7 @@ Labels:
   (:func:`~gaugeconv.data.template_parts.geodesic_partition`: geodesic farthest-point seeds, geodesic
   Voronoi cells, Lloyd steps; deterministic, the same for every sample).
 
-Each sample is a gauge graph (``pos``, ``normal``, ``frame``, edge fields; DESIGN.md section 2) plus
+Each sample is a gauge graph (``pos``, ``normal``, ``frame``, edge fields; ``docs/design.md``) plus
 ``face``, ``y``, ``y_corr`` and ``distortion`` (the sample's mean relative edge-length change before
 re-triangulation). Sample ``i`` of split ``s`` depends only on ``(seed, s, i)``: datasets are
 deterministic, and the train and test samples are different draws.

@@ -16,7 +16,7 @@ one code path (the discrete Levi-Civita connection of geometry-central / potpour
    (coordinate 0) defines the direction of the frame's ``e1``.
 4. **Transport** of edge j -> i (message from j lands at i). The edge direction at j towards i has
    angle ``phi_j(i)``; after transport it must point away from j at i: ``phi_i(j) + pi``. With the
-   rule of DESIGN.md (angle at i = ``(-phi if reflect else phi) + g``):
+   rule of ``docs/design.md`` (angle at i = ``(-phi if reflect else phi) + g``):
    ``g = phi_i(j) - phi_j(i) + pi`` (no reflection) or ``g = phi_i(j) + phi_j(i) + pi`` (reflection).
    An edge reflects iff the local orientations of its two endpoints disagree on a face of the edge.
 """

@@ -1,4 +1,4 @@
-"""Mesh -> gauge geometry (numpy arrays of DESIGN.md section 2), with an optional on-disk cache."""
+"""Mesh -> gauge geometry (numpy arrays of the gauge graph, ``docs/design.md``), with an optional on-disk cache."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ ANGLE_MODES = ("intrinsic", "projected")
 
 
 def edge_arrays(edges: EdgeGeometry) -> dict[str, np.ndarray]:
-    """The gauge-graph edge fields of DESIGN.md section 2 from directed edges j -> i."""
+    """The gauge-graph edge fields of the gauge graph (``docs/design.md``) from directed edges j -> i."""
     return {
         "edge_index": np.stack([edges.source, edges.target]),
         "edge_log": np.stack([edges.length, edges.theta], axis=1),

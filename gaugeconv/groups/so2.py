@@ -11,7 +11,7 @@ part is ``z_n = x[..., 2n-1] + i x[..., 2n]`` and
 
 A **gauge transformation** that flips the frame at a vertex (if asked) and then rotates it by
 ``alpha`` changes the coefficients of a fixed geometric feature to ``rho_n(-alpha) rho_n(s) z_n``
-(DESIGN.md section 2). Parallel transport along an edge acts as ``rho_n(g)`` or, on reflecting
+(``docs/design.md``, "Gauge transformations"). Parallel transport along an edge acts as ``rho_n(g)`` or, on reflecting
 edges, ``rho_n(g) rho_n(s)``.
 """
 
@@ -116,6 +116,8 @@ GROUPS = {"SO2": SO2, "O2": O2}
 
 
 def get_group(group: str | StructureGroup) -> StructureGroup:
+    """The structure group named ``"SO2"`` or ``"O2"`` (a :class:`StructureGroup` is returned as it
+    is); ``ValueError`` for any other name."""
     if isinstance(group, StructureGroup):
         return group
     if group not in GROUPS:

@@ -20,6 +20,7 @@ halved every 4 epochs, 20 epochs, 12,000 MNIST training digits.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -313,7 +314,14 @@ def _finish(metrics: dict, out_dir: Path, t_start: float) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Arguments of ``experiments/mobius_digits.py`` (and ``gaugeconv train mobius``)."""
     parser.add_argument("--out", default="runs/mobius_digits", help="output folder")
-    parser.add_argument("--models", nargs="+", default=list(ZOO), choices=list(ZOO))
+    models = [*ZOO, "all"]
+    parser.add_argument(
+        "--model", dest="models", nargs="+", default=list(ZOO), choices=models, help="or all"
+    )
+    parser.add_argument(
+        "--models", dest="models", nargs="+", choices=models, action=_DeprecatedModels,
+        help=argparse.SUPPRESS,
+    )  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="the few-minute CPU setup")
     parser.add_argument("--data", help="folder with the MNIST IDX files (default: embedded digits)")
     parser.add_argument("--epochs", type=int)
@@ -330,6 +338,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
+class _DeprecatedModels(argparse.Action):
+    """``--models``: the old spelling of ``--model`` (same values), with a warning."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print("gaugeconv: warning: --models is deprecated; use --model", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
 def cli_command(args: argparse.Namespace) -> int:
     """``gaugeconv train mobius``: :func:`run_from_args`, exit status 0."""
     run_from_args(args)
@@ -340,7 +356,7 @@ def run_from_args(args: argparse.Namespace) -> dict:
     """Run :func:`run_mobius_digits` with parsed :func:`add_arguments` and print the table."""
     metrics = run_mobius_digits(
         args.out,
-        models=args.models,
+        models=list(ZOO) if "all" in args.models else args.models,
         quick=args.quick,
         data=args.data,
         epochs=args.epochs,

@@ -19,7 +19,7 @@ The grid's gauge is the frame ``e1 = d/dx`` (along the length, increasing ``l``)
 (increasing ``w``); compare mesh features in this frame. It is smooth everywhere except across the
 *seam* between column ``L - 1`` and column ``0``, where the frames of the two sides differ by the
 reflection ``s`` (``e2 -> -e2``). Parallel transport across the seam therefore applies rho(s) to
-the features and reverses the width. In O(2) terms (DESIGN.md section 2): a scalar is order 0, a
+the features and reverses the width. In O(2) terms (``docs/design.md``, "Features"): a scalar is order 0, a
 sign-flip field is a pseudo-scalar, and a regular field ``(a, b)`` is ``a + b`` (scalar) plus
 ``a - b`` (sign-flip).
 

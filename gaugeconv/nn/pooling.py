@@ -27,7 +27,16 @@ def _check(graph, name: str) -> None:
 
 
 class MeshPool(nn.Module):
+    r"""Transported average pooling to a coarser level: ``(N_fine, C, 2L+1) -> (N_coarse, C, 2L+1)``.
+
+    ``y_c = mean_{v -> c} rho(g_vc) rho(s)^{b_vc} x_v`` over the finer vertices v pooled to c, with
+    the transports of ``coarse`` (a level from :func:`gaugeconv.mesh_hierarchy`, or of a PyG batch
+    of them / :func:`gaugeconv.hierarchy.hierarchy_levels`). No parameters. Exactly equivariant:
+    a gauge change of the mesh acts on both levels, and pooling commutes with it.
+    """
+
     def forward(self, x: torch.Tensor, coarse) -> torch.Tensor:
+        """Pool ``x`` (one row per vertex of the finer level) to the vertices of ``coarse``."""
         _check(coarse, "MeshPool")
         fine, target = coarse.pool_index
         if x.shape[0] != fine.numel():
@@ -39,7 +48,15 @@ class MeshPool(nn.Module):
 
 
 class MeshUnpool(nn.Module):
+    r"""Unpooling from a coarse level: ``(N_coarse, C, 2L+1) -> (N_fine, C, 2L+1)``.
+
+    Each finer vertex v receives the feature of the coarse vertex c it pools to, transported back
+    by the inverse transport ``rho(s)^{b_vc} rho(-g_vc)``. No parameters. Exactly equivariant;
+    ``MeshPool`` after ``MeshUnpool`` is the identity.
+    """
+
     def forward(self, x: torch.Tensor, coarse) -> torch.Tensor:
+        """Copy ``x`` (one row per vertex of ``coarse``) back to the finer level's vertices."""
         _check(coarse, "MeshUnpool")
         fine, target = coarse.pool_index
         if x.shape[0] != coarse.num_nodes:

@@ -1,7 +1,7 @@
 r"""Gauge-invariant read-outs: per-vertex invariants and whole-shape pooling over a PyG batch.
 
 A feature of orders 0..L at vertex i, ``x_i`` of shape (C, 2L+1), changes under a gauge
-transformation as ``x_i -> rho(-alpha_i) rho(s)^{f_i} x_i`` (DESIGN.md section 2). Its **invariants**
+transformation as ``x_i -> rho(-alpha_i) rho(s)^{f_i} x_i`` (``docs/design.md``). Its **invariants**
 are the scalars ``x_{i,c,0}``, the norms ``|v_{i,c,n}|`` of the order-n parts and, optionally, the
 inner products ``<v_{i,c,n}, (W_n v_{i,n})_c>`` with a learned channel mixing ``W_n`` (real, so the
 product is invariant under rotations *and* reflections). Pooling invariants over the vertices of each
