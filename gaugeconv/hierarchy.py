@@ -24,11 +24,14 @@ from .graph import VERTEX_FIELDS, gauge_graph, graph_tensors
 class LevelGraph(Data):
     """Gauge graph of a coarse level, with ``pool_index`` (2, N_fine): row 0 a vertex of the finer
     level, row 1 the coarse vertex it pools to (local indices), and the transports between them.
-    Batches correctly with PyG: the two rows are offset by the fine and coarse vertex counts."""
+    Batches correctly with PyG: the two rows are offset by the fine and coarse vertex counts, and
+    ``vertex_index`` (indices into the mesh) by the mesh's vertex count ``num_mesh_nodes``."""
 
     def __inc__(self, key, value, *args, **kwargs):
         if key == "pool_index":
             return torch.tensor([[self.num_fine_nodes], [self.num_nodes]])
+        if key == "vertex_index":
+            return self.num_mesh_nodes
         return super().__inc__(key, value, *args, **kwargs)
 
 
@@ -75,7 +78,12 @@ def mesh_hierarchy(
             if getattr(fine, name, None) is not None:
                 fields[name] = getattr(fine, name)[vertex_index]
         graphs.append(
-            LevelGraph(num_nodes=len(lvl.vertices), num_fine_nodes=len(prev_vertices), **fields)
+            LevelGraph(
+                num_nodes=len(lvl.vertices),
+                num_fine_nodes=len(prev_vertices),
+                num_mesh_nodes=mesh.n_vertices,
+                **fields,
+            )
         )
         prev_vertices = lvl.vertices
     return graphs
@@ -120,7 +128,7 @@ def pack_hierarchy(levels: list[Data], base: Data | None = None) -> HierarchyGra
     fields.pop("vertex_index", None)
     for level, graph in enumerate(levels[1:], start=1):
         for name, value in graph.to_dict().items():
-            if name != "num_fine_nodes":
+            if name not in ("num_fine_nodes", "num_mesh_nodes"):
                 fields[f"level{level}_{name}"] = value
         fields[f"level{level}_num_nodes"] = graph.num_nodes
     return HierarchyGraph.from_dict(fields)
@@ -143,7 +151,9 @@ def hierarchy_levels(graph: Data) -> list[Data]:
         counts = graph[f"level{level}_num_nodes"]
         n = int(counts.sum()) if isinstance(counts, torch.Tensor) else int(counts)
         finer = levels[-1].num_nodes
-        coarse = LevelGraph(num_nodes=n, num_fine_nodes=finer, **fields)
+        coarse = LevelGraph(
+            num_nodes=n, num_fine_nodes=finer, num_mesh_nodes=graph.num_nodes, **fields
+        )
         if batch is not None:
             coarse.batch = torch.repeat_interleave(
                 torch.arange(len(counts), device=batch.device), counts.to(batch.device)

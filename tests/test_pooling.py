@@ -159,3 +159,28 @@ def test_hierarchy_pools_a_vertex_reached_only_from_a_coarse_vertex():
     y = MeshPool()(x, coarse)
     err = relative_error(MeshPool()(fx, moved), transform_features(y, alpha[coarse.vertex_index]))
     assert err < 1e-12
+
+
+def test_coarse_log_maps_are_not_shorter_than_chords(spot):
+    """A geodesic is never shorter than the chord. Composing log maps along the shortest edge path
+    keeps that on coarse levels up to a tail near sharp tips (composition around a large angle
+    defect curls back); choosing the shortest composed vector instead favoured paths whose steps
+    cancel (level-1 99th percentile of chord / r: 1.23, level 2: 2.4)."""
+    levels = mesh_hierarchy(spot, 2, dtype=torch.float64)
+    for level, bound in ((1, 1.05), (2, 2.0)):
+        g = levels[level]
+        j, i = g.edge_index
+        ratio = (g.pos[j] - g.pos[i]).norm(dim=1) / g.edge_log[:, 0]
+        assert float(torch.quantile(ratio, 0.99)) < bound
+        assert float(ratio.median()) < 1.01
+
+
+def test_batched_level_graphs_offset_vertex_index_by_the_mesh(bunny):
+    """Regression: ``vertex_index`` of a batch of coarse levels indexes the batched *mesh*
+    vertices (it was offset by the coarse vertex count)."""
+    h1, h2 = mesh_hierarchy(shapes.icosphere(2), 1), mesh_hierarchy(bunny, 1)
+    b0 = Batch.from_data_list([h1[0], h2[0]])
+    b1 = Batch.from_data_list([h1[1], h2[1]])
+    second = b1.vertex_index[h1[1].num_nodes :]
+    torch.testing.assert_close(second, h2[1].vertex_index + h1[0].num_nodes)
+    torch.testing.assert_close(b0.pos[b1.vertex_index], b1.pos)

@@ -74,7 +74,7 @@ def test_cli_resume_refuses_malicious_checkpoint_before_making_data(tmp_path, ta
     _malicious_checkpoint(where, marker)
     argv = ["train", task, "--quick", "--resume", "--out", str(out), "--no-progress"]
     argv += {"segmentation": [], "climate": ["--model", "ico-scalar"], "mobius": []}[task]
-    argv += ["--models", "regular", "--train-on", "centered"] if task == "mobius" else []
+    argv += ["--model", "regular", "--train-on", "centered"] if task == "mobius" else []
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("gaugeconv: error: ") and str(where) in err and "\n" not in err

@@ -79,6 +79,8 @@ def grow_neighbourhoods(
     tgt, src = ring.target.copy(), ring.source.copy()
     z = ring.length * np.exp(1j * ring.theta)
     g, b = ring.transport.copy(), ring.reflect.copy()
+    path = ring.length.copy()  # length of the edge path each log map was composed along
+    r_len = ring.length[order]
     known = np.sort(tgt * n + src)
     frontier = np.arange(len(tgt))
     hops = 1
@@ -96,8 +98,11 @@ def grow_neighbourhoods(
         keep &= known[np.minimum(pos, len(known) - 1)] != key
         idx, e, ci, cw, key = idx[keep], e[keep], ci[keep], cw[keep], key[keep]
         cz, cg, cb = _compose(z[idx], g[idx], b[idx], r_z[e], r_g[e], r_b[e])
-        # several paths to one new pair: keep the shortest log map
-        best = np.lexsort((np.abs(cz), key))
+        cp = path[idx] + r_len[e]
+        # several paths to one new pair: keep the log map composed along the shortest edge path
+        # (the shortest *composed vector* would favour paths whose steps cancel, up to hundreds of
+        # times shorter than the chord)
+        best = np.lexsort((cp, key))
         first = np.ones(len(best), dtype=bool)
         first[1:] = key[best][1:] != key[best][:-1]
         sel = best[first]
@@ -119,6 +124,7 @@ def grow_neighbourhoods(
         z = np.concatenate([z, cz[sel]])
         g = np.concatenate([g, cg[sel]])
         b = np.concatenate([b, cb[sel]])
+        path = np.concatenate([path, cp[sel]])
         known = np.sort(np.concatenate([known, key[sel]]))
         frontier = new
         hops += 1
