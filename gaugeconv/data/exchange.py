@@ -99,7 +99,7 @@ def load_mesh_sets(path: str | Path) -> dict[str, list[MeshArrays]]:
                     for i in range(count)
                 ]
             return out
-    except (KeyError, OSError, EOFError) as exc:
+    except (KeyError, OSError, EOFError, ValueError) as exc:
         raise ValueError(f"{path} is not a mesh-set file written by save_mesh_sets: {exc}") from exc
 
 
