@@ -215,7 +215,14 @@ def accuracy(preds, graphs, task: str) -> float:
 
 
 def geodesic_errors(preds, graphs, template_name: str) -> np.ndarray:
-    """Geodesic distance on the template between predicted and true vertex, divided by
+    """Per vertex of ``graphs``: :func:`template_geodesic_errors` of the predicted template vertex."""
+    true = np.concatenate([target_of(g, "correspondence").numpy() for g in graphs])
+    pred = np.concatenate([p.numpy() for p in preds])
+    return template_geodesic_errors(pred, true, template_name)
+
+
+def template_geodesic_errors(pred: np.ndarray, true: np.ndarray, template_name: str) -> np.ndarray:
+    """Geodesic distance on the template between predicted and true template vertices, divided by
     sqrt(template area); graph geodesics (Dijkstra along edges), an upper bound of the surface
     geodesic distance."""
     from scipy.sparse.csgraph import dijkstra
@@ -225,14 +232,13 @@ def geodesic_errors(preds, graphs, template_name: str) -> np.ndarray:
 
     mesh = template(template_name).mesh
     adj = edge_graph(mesh)
-    true = np.concatenate([target_of(g, "correspondence").numpy() for g in graphs])
-    pred = np.concatenate([p.numpy() for p in preds])
     errors = np.empty(len(true))
     for start in range(0, mesh.n_vertices, 512):
         sources = np.arange(start, min(start + 512, mesh.n_vertices))
-        dist = dijkstra(adj, directed=False, indices=sources)
         sel = (true >= sources[0]) & (true <= sources[-1])
-        errors[sel] = dist[true[sel] - sources[0], pred[sel]]
+        if sel.any():
+            dist = dijkstra(adj, directed=False, indices=sources)
+            errors[sel] = dist[true[sel] - sources[0], pred[sel]]
     return errors / np.sqrt(mesh.face_areas().sum())
 
 
