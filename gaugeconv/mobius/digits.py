@@ -100,7 +100,7 @@ def load_mobius_digits(
         x_train = x_train.astype(np.float32) / 255.0
         x_test = x_test.astype(np.float32) / 255.0
         n_train = 12_000 if n_train is None else n_train
-        source = f"MNIST IDX files in {data}"
+        source = f"IDX files (MNIST layout) in {data}"
     x_train, y_train = x_train[:n_train], y_train[:n_train]
     x_test, y_test = x_test[:n_test], y_test[:n_test]
     train_c, train_s, _ = strip_digits(x_train, seed)
