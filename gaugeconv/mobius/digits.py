@@ -78,7 +78,8 @@ def load_mobius_digits(
     ``round(20 size / 28)``, MNIST's proportion) in a ``size x size`` frame with up to ``jitter``
     pixels of random offset (MNIST-like position variation; see
     :func:`~gaugeconv.data.mnist.load_embedded_digits`), split at random (``seed``) into 2/3 train,
-    1/3 test. ``data=<folder>``: MNIST IDX files from that folder; the
+    1/3 test. ``data=<folder>``: the IDX files of MNIST or Fashion-MNIST (same file names,
+    :func:`~gaugeconv.data.mnist.load_mnist`) from that folder; the
     first ``n_train`` (paper: 12,000) training and ``n_test`` test images. ``n_train``/``n_test``
     cap the set sizes. Shifts are drawn with ``seed`` (train) and ``seed + 1`` (test).
     """

@@ -191,7 +191,9 @@ def build_model(kind: str, cfg: WindsTaskConfig) -> torch.nn.Module:
 def predict(model, x: torch.Tensor, batch_size: int, device) -> torch.Tensor:
     """(n, V) predictions of ``model`` (eval mode) for inputs (n, 2, V)."""
     model.eval()
-    out = [model(x[i : i + batch_size].to(device))[:, 0].cpu() for i in range(0, len(x), batch_size)]
+    out = [
+        model(x[i : i + batch_size].to(device))[:, 0].cpu() for i in range(0, len(x), batch_size)
+    ]
     return torch.cat(out)
 
 
