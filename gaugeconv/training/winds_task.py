@@ -52,7 +52,7 @@ TARGETS = ("vorticity", "divergence", "streamfunction")
 TEST_MONTHS = (3, 6, 9, 12)
 
 # quick / full defaults: level, epochs, width, depth
-_QUICK = (4, 40, 4, 2)
+_QUICK = (4, 100, 4, 2)
 _FULL = (5, 60, 8, 3)
 
 
@@ -69,7 +69,7 @@ class WindsTaskConfig:
     width: int | None = None
     depth: int | None = None
     target: str = "vorticity"
-    lr: float = 3e-3
+    lr: float = 1e-2
     batch_size: int = 2
     seed: int = 0
     resume: bool = False
