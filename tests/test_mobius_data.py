@@ -1,6 +1,7 @@
 """MNIST IDX loader (miniature files written here), the embedded digits, digits on the strip."""
 
 import gzip
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,6 +38,58 @@ def test_mnist_round_trip(tmp_path, gz, dotted):
         assert images.dtype == np.uint8 and labels.dtype == np.int64
         np.testing.assert_array_equal(images, written[key][0])
         np.testing.assert_array_equal(labels, written[key][1])
+
+
+#: the file names in Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist), which are
+#: also those of the MNIST and Fashion-MNIST releases
+DEBIAN_FASHION_MNIST = (
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+)
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+def test_loader_finds_the_debian_file_names(tmp_path):
+    rng = np.random.default_rng(2)
+    written = {}
+    for name in DEBIAN_FASHION_MNIST:
+        n = 3 if name.startswith("t10k") else 5
+        shape = (n, 28, 28) if "images" in name else (n,)
+        written[name] = rng.integers(0, 256, size=shape, dtype=np.uint8)
+        write_idx(tmp_path / name, written[name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == list(DEBIAN_FASHION_MNIST)
+    assert (tmp_path / DEBIAN_FASHION_MNIST[0]).read_bytes()[:2] == b"\x1f\x8b"  # gzip
+    images, labels = load_mnist(tmp_path, "test")
+    np.testing.assert_array_equal(images, written["t10k-images-idx3-ubyte.gz"])
+    np.testing.assert_array_equal(labels, written["t10k-labels-idx1-ubyte.gz"])
+    images, _ = load_mnist(tmp_path, "train")
+    assert images.shape == (5, 28, 28)
+
+
+def test_loader_refuses_non_image_idx_files(tmp_path):
+    write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((3, 4, 4), np.float32))
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros(3, np.uint8))
+    with pytest.raises(ValueError, match="expected uint8 images"):
+        load_mnist(tmp_path)
+    write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((3, 4, 4), np.uint8))
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros((3, 2), np.uint8))
+    with pytest.raises(ValueError, match="expected labels"):
+        load_mnist(tmp_path)
+
+
+@pytest.mark.skipif(
+    not (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").is_file(),
+    reason="Debian's dataset-fashion-mnist is not installed",
+)
+def test_real_fashion_mnist_from_debian():
+    """The real files (apt-get install dataset-fashion-mnist; MIT licence, Zalando SE)."""
+    for split, n in (("train", 60_000), ("test", 10_000)):
+        images, labels = load_mnist(FASHION_MNIST_DIR, split)
+        assert images.shape == (n, 28, 28) and images.dtype == np.uint8
+        np.testing.assert_array_equal(np.bincount(labels), [n // 10] * 10)  # balanced classes
+        assert images.max() == 255 and 0.2 < images.mean() / 255 < 0.4
 
 
 def test_idx_header_is_the_documented_format(tmp_path):

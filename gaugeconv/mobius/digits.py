@@ -78,7 +78,8 @@ def load_mobius_digits(
     ``round(20 size / 28)``, MNIST's proportion) in a ``size x size`` frame with up to ``jitter``
     pixels of random offset (MNIST-like position variation; see
     :func:`~gaugeconv.data.mnist.load_embedded_digits`), split at random (``seed``) into 2/3 train,
-    1/3 test. ``data=<folder>``: MNIST IDX files from that folder; the
+    1/3 test. ``data=<folder>``: the IDX files of MNIST or Fashion-MNIST (same file names,
+    :func:`~gaugeconv.data.mnist.load_mnist`) from that folder; the
     first ``n_train`` (paper: 12,000) training and ``n_test`` test images. ``n_train``/``n_test``
     cap the set sizes. Shifts are drawn with ``seed`` (train) and ``seed + 1`` (test).
     """
@@ -100,7 +101,7 @@ def load_mobius_digits(
         x_train = x_train.astype(np.float32) / 255.0
         x_test = x_test.astype(np.float32) / 255.0
         n_train = 12_000 if n_train is None else n_train
-        source = f"MNIST IDX files in {data}"
+        source = f"IDX files (MNIST layout) in {data}"
     x_train, y_train = x_train[:n_train], y_train[:n_train]
     x_test, y_test = x_test[:n_test], y_test[:n_test]
     train_c, train_s, _ = strip_digits(x_train, seed)

@@ -182,7 +182,8 @@ def run_mobius_digits(
         out_dir: output folder (created).
         models: names from :data:`~gaugeconv.mobius.ZOO`.
         quick: the :data:`QUICK` setup (minutes on 2 CPU cores) instead of :data:`FULL`.
-        data: ``None`` for the embedded scikit-learn digits, or a folder with the MNIST IDX files.
+        data: ``None`` for the embedded scikit-learn digits, or a folder with the IDX files of
+            MNIST or Fashion-MNIST.
         epochs, n_train, n_test, width, size, batch_size: override the chosen setup (``size`` only
             applies to the embedded digits; MNIST is 28 x 28).
         seed: seeds model init, data split, shifts and batch order.
@@ -323,7 +324,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help=argparse.SUPPRESS,
     )  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="the few-minute CPU setup")
-    parser.add_argument("--data", help="folder with the MNIST IDX files (default: embedded digits)")
+    parser.add_argument(
+        "--data",
+        help="folder with MNIST-layout IDX files: MNIST or Fashion-MNIST, e.g. "
+        "/usr/share/datasets/fashion-mnist (default: embedded digits)",
+    )
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true", help="continue from checkpoints in --out")
