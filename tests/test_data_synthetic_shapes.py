@@ -32,11 +32,9 @@ def template_positions(g) -> np.ndarray:
     return out
 
 
-def test_generation_is_cheap(spot_train):
-    train, test, elapsed = spot_train
+def test_split_sizes(spot_train):
+    train, test, _ = spot_train
     assert len(train) == 32 and len(test) == 8
-    print(f"\n40 deformed spots (gauge graphs included): {elapsed:.2f} s")
-    assert elapsed < 30  # about 3 s on a 2-core machine; generous for loaded CI machines
 
 
 def test_deterministic_and_splits_differ(spot_train):
