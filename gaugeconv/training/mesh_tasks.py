@@ -121,13 +121,15 @@ def target_of(graph, task: str) -> torch.Tensor:
 
 
 def rotated_copy(graph, rotation: np.ndarray):
-    """The same labelled mesh rigidly rotated in 3-D, with its gauge graph recomputed."""
+    """The same labelled mesh rigidly rotated in 3-D, with its gauge graph recomputed (vertex, face
+    and edge labels carried over: the vertex and face numbering is kept)."""
     from ..data.dataset import mesh_graph
     from ..geometry.mesh import Mesh
 
     pos = graph.pos.double().numpy() @ rotation.T
     mesh = Mesh(pos, graph.face.t().numpy())
-    extra = {k: graph[k] for k in ("y", "y_corr") if k in graph}
+    labels = ("y", "y_corr", "y_face", "y_edge", "label_edge_index")
+    extra = {k: graph[k] for k in labels if k in graph}
     return mesh_graph(mesh, dtype=graph.pos.dtype, **extra)
 
 
@@ -150,9 +152,16 @@ def input_features(kind: str, graph) -> torch.Tensor:
     return invariant_features(graph)[:, :, :1]  # isotropic: the invariant scalars
 
 
+def model_orders(kind: str, order: int) -> tuple[int, int]:
+    """(input order, hidden order) of model ``kind``: invariant inputs have an order-1 part, XYZ and
+    the isotropic model's inputs are scalars; the isotropic model stays at order 0."""
+    if kind not in MODELS:
+        raise ValueError(f"unknown model {kind!r}; choose from {MODELS}")
+    return (1 if kind == "gem" else 0), (0 if kind == "isotropic" else order)
+
+
 def build_model(kind: str, n_classes: int, cfg: MeshTaskConfig) -> GemResNet:
-    in_order = 1 if kind == "gem" else 0
-    order = 0 if kind == "isotropic" else cfg.order
+    in_order, order = model_orders(kind, cfg.order)
     head = (256,) if cfg.task == "correspondence" else (128,)
     return GemResNet(
         3,
@@ -169,9 +178,44 @@ def build_model(kind: str, n_classes: int, cfg: MeshTaskConfig) -> GemResNet:
 
 # --------------------------------------------------------------------------- evaluation
 @torch.no_grad()
-def predict(model, kind: str, graphs, device) -> list[torch.Tensor]:
+def predict_logits(model, kind: str, graphs, device) -> list[torch.Tensor]:
+    """The model's outputs for each graph, one at a time, on the CPU."""
     model.eval()
-    return [model(input_features(kind, g.to(device)), g.to(device)).argmax(1).cpu() for g in graphs]
+    return [model(input_features(kind, g.to(device)), g.to(device)).cpu() for g in graphs]
+
+
+def predict(model, kind: str, graphs, device) -> list[torch.Tensor]:
+    return [logits.argmax(1) for logits in predict_logits(model, kind, graphs, device)]
+
+
+def element_accuracies(logits, graphs) -> dict:
+    """Per-face and per-edge accuracy of per-vertex ``logits`` (one (N, K) tensor per graph).
+
+    A face (an edge) is predicted as ``argmax`` of the mean of its corners' (ends') logits
+    (:func:`~gaugeconv.nn.face_readout`, gauge invariant like the logits). ``face_accuracy``: the
+    fraction of faces whose prediction equals ``y_face``, pooled over the graphs that have
+    ``y_face`` (Maron et al.'s measure); ``edge_accuracy``: the same for the labelled edges
+    ``label_edge_index`` / ``y_edge`` (MeshCNN's ``human_seg``; every edge counts once, where MeshCNN
+    weights edges by area and accepts either label on part boundaries). Keys are left out when no
+    graph carries the labels.
+    """
+    from ..nn.readout import edge_readout, face_readout
+
+    counts = {"face_accuracy": [0, 0], "edge_accuracy": [0, 0]}
+    for out, g in zip(logits, graphs):
+        for key, label, elements, readout in (
+            ("face_accuracy", "y_face", "face", face_readout),
+            ("edge_accuracy", "y_edge", "label_edge_index", edge_readout),
+        ):
+            if label in g and elements in g:
+                truth, index = g[label].cpu(), g[elements].cpu()
+                if truth.shape[0] != index.shape[1]:
+                    raise ValueError(
+                        f"{label} has {truth.shape[0]} labels for {index.shape[1]} {elements} rows"
+                    )
+                counts[key][0] += int((readout(out, index).argmax(1) == truth).sum())
+                counts[key][1] += int(truth.shape[0])
+    return {k: c / n for k, (c, n) in counts.items() if n}
 
 
 def accuracy(preds, graphs, task: str) -> float:
@@ -202,11 +246,11 @@ def geodesic_errors(preds, graphs, template_name: str) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- training
-def train_one(
-    kind: str, cfg: MeshTaskConfig, train, test, n_classes: int, out: Path, device
-) -> tuple:
-    seed_everything(cfg.seed)
-    model = build_model(kind, n_classes, cfg).to(device)
+def fit(model, kind: str, cfg, train, target, evaluate, out: Path, device) -> list[dict]:
+    """Train ``model`` on ``train`` with the shared loop: Adam + cosine schedule over
+    ``cfg.epochs``, batches of ``cfg.batch_size`` graphs in an order fixed by ``(cfg.seed, epoch)``,
+    cross-entropy of ``model(input_features(kind, batch), batch)`` against ``target(batch)``,
+    ``evaluate(epoch)`` after every epoch, checkpoints in ``out`` (``cfg.resume`` continues)."""
     trainer = Trainer.adam_cosine(model, cfg.lr, cfg.epochs, out, device, cfg.progress)
 
     def batches(epoch):
@@ -215,12 +259,21 @@ def train_one(
     def step(items):
         batch = Batch.from_data_list([train[i] for i in distributed.shard(items)]).to(device)
         logits = trainer.model(input_features(kind, batch), batch)
-        return F.cross_entropy(logits, target_of(batch, cfg.task))
+        return F.cross_entropy(logits, target(batch))
+
+    return trainer.fit(cfg.epochs, batches, step, evaluate, resume=cfg.resume, desc=kind)
+
+
+def train_one(
+    kind: str, cfg: MeshTaskConfig, train, test, n_classes: int, out: Path, device
+) -> tuple:
+    seed_everything(cfg.seed)
+    model = build_model(kind, n_classes, cfg).to(device)
 
     def evaluate(epoch):
         return {"test_accuracy": accuracy(predict(model, kind, test, device), test, cfg.task)}
 
-    history = trainer.fit(cfg.epochs, batches, step, evaluate, resume=cfg.resume, desc=kind)
+    history = fit(model, kind, cfg, train, lambda b: target_of(b, cfg.task), evaluate, out, device)
     return model, history
 
 
@@ -236,7 +289,8 @@ def run_mesh_task(cfg: MeshTaskConfig) -> dict:
     results, histories, examples = {}, {}, {}
     for kind in cfg.models:
         model, history = train_one(kind, cfg, train, test, n_classes, out / kind, device)
-        preds = predict(model, kind, test, device)
+        logits = predict_logits(model, kind, test, device)
+        preds = [x.argmax(1) for x in logits]
         preds_rot = predict(model, kind, test_rotated, device)
         res = {
             "test_accuracy": accuracy(preds, test, cfg.task),
@@ -244,6 +298,8 @@ def run_mesh_task(cfg: MeshTaskConfig) -> dict:
             "train_accuracy": accuracy(predict(model, kind, train, device), train, cfg.task),
             "parameters": sum(p.numel() for p in model.parameters()),
         }
+        if cfg.task == "segmentation":
+            res.update({f"test_{k}": v for k, v in element_accuracies(logits, test).items()})
         if cfg.task == "correspondence" and template_name is not None:
             err = geodesic_errors(preds, test, template_name)
             res["mean_geodesic_error"] = float(err.mean())
@@ -277,13 +333,26 @@ def run_mesh_task(cfg: MeshTaskConfig) -> dict:
     return metrics
 
 
-def format_table(metrics: dict) -> str:
+#: result keys shown as percentage columns of the results tables, in this order, with their titles
+COLUMNS = {
+    "test_accuracy": "test accuracy",
+    "test_face_accuracy": "per face",
+    "test_edge_accuracy": "per edge",
+    "test_accuracy_rotated": "under random 3-D rotations",
+}
+
+
+def format_table(metrics: dict, columns: dict | None = None) -> str:
+    """Markdown table of ``metrics["models"]``: one row per model, one column per percentage in
+    ``columns`` (default :data:`COLUMNS`; keys no model has are left out) and the parameters."""
+    columns = COLUMNS if columns is None else columns
+    results = metrics["models"].values()
+    shown = [k for k in columns if any(k in r for r in results)]
     rows = [
-        "| model | test accuracy | under random 3-D rotations | parameters |",
-        "|---|---|---|---|",
+        "| model | " + " | ".join(columns[k] for k in shown) + " | parameters |",
+        "|---|" + "---|" * len(shown) + "---|",
     ]
     for kind, r in metrics["models"].items():
-        rows.append(
-            f"| {kind} | {100 * r['test_accuracy']:.1f} % | {100 * r['test_accuracy_rotated']:.1f} % | {r['parameters']:,} |"
-        )
+        cells = [f"{100 * r[k]:.1f} %" if k in r else "-" for k in shown]
+        rows.append(f"| {kind} | " + " | ".join(cells) + f" | {r['parameters']:,} |")
     return "\n".join(rows)
