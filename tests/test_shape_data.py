@@ -17,6 +17,7 @@ from gaugeconv.data import (
 )
 from gaugeconv.data.deform import random_anisotropic_scaling, smooth_random_deformation
 from gaugeconv.data.labels import face_labels_from_vertices
+from gaugeconv.data.shape_normalization import signed_volume
 from gaugeconv.geometry.mesh import Mesh
 
 
@@ -34,10 +35,22 @@ def test_superellipsoid_and_lobed_sphere_truths():
     assert r.min() == pytest.approx(1.0)  # the southern hemisphere is untouched
 
 
+def _knot_length(n=20000):
+    t = 2 * np.pi * np.arange(n + 1) / n
+    c = np.stack(
+        [(2 + np.cos(3 * t)) * np.cos(2 * t), (2 + np.cos(3 * t)) * np.sin(2 * t), -np.sin(3 * t)],
+        1,
+    )
+    return np.linalg.norm(np.diff(c, axis=0), axis=1).sum()
+
+
 def test_torus_knot_tube_is_a_closed_tube_of_the_given_radius():
     n_along, n_around, radius = 90, 8, 0.4
     tube = shapes.torus_knot_tube(2, 3, n_along, n_around, radius)
     assert tube.is_closed and tube.genus == 1 and tube.n_components == 1
+    # outward normals; volume = cross-section (a regular n-gon) x length (Pappus)
+    section = n_around / 2 * radius**2 * np.sin(2 * np.pi / n_around)
+    assert signed_volume(tube) == pytest.approx(section * _knot_length(), rel=0.02)
     t = 2 * np.pi * np.arange(n_along) / n_along
     centre = np.stack(
         [(2 + np.cos(3 * t)) * np.cos(2 * t), (2 + np.cos(3 * t)) * np.sin(2 * t), -np.sin(3 * t)],
@@ -81,6 +94,8 @@ def test_remesh_and_normalize():
     n1, n2 = normalized(shifted), normalized(coarse)
     assert n1.face_areas().sum() == pytest.approx(4 * np.pi)
     assert np.allclose(n1.vertices, n2.vertices @ q.T)  # normalising commutes with rotations
+    inside_out = normalized(Mesh(coarse.vertices, coarse.faces[:, ::-1]))
+    assert signed_volume(inside_out) > 0 and np.allclose(inside_out.vertices, n2.vertices)
     with pytest.raises(ValueError, match="n_vertices"):
         remesh_to(sphere, 2)
 

@@ -12,8 +12,8 @@ class         base shape (random per sample)
 ``trefoil``   :func:`~gaugeconv.shapes.torus_knot_tube` (2, 3), tube radius in [0.35, 0.55]
 ``dumbbell``  :func:`~gaugeconv.shapes.lobed_sphere` with 2 opposite lobes
 ``tripod``    ... with 3 lobes in a plane, 120 degrees apart
-``tetrapod``  ... with 4 lobes towards the vertices of a tetrahedron (lobes: amplitude in [0.6, 1],
-              sharpness in [6, 12], each direction tilted by up to 15 degrees)
+``tetrapod``  ... with 4 lobes towards the vertices of a tetrahedron (lobes: amplitude in [1, 1.5],
+              sharpness in [6, 10], each direction tilted by up to 15 degrees)
 ``box``       :func:`~gaugeconv.shapes.superellipsoid`, exponent in [3, 8], half-axes in [0.7, 1]
 ============  ===================================================================================
 
@@ -94,7 +94,7 @@ def base_shape(name: str, rng: np.random.Generator) -> Mesh:
     if name in _LOBES:
         d = _tilted(_LOBES[name], rng, np.deg2rad(15))
         return shapes.lobed_sphere(
-            d, rng.uniform(0.6, 1.0, size=len(d)), rng.uniform(6, 12), level=4
+            d, rng.uniform(1.0, 1.5, size=len(d)), rng.uniform(6, 10), level=4
         )
     if name == "box":
         return shapes.superellipsoid(4, rng.uniform(3, 8), rng.uniform(0.7, 1.0, size=3))

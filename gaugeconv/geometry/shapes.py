@@ -277,7 +277,7 @@ def torus_knot_tube(
 ) -> Mesh:
     """A tube of radius ``tube_radius`` around the (p, q) torus knot (p = 2, q = 3: the trefoil)
     ``c(t) = ((2 + cos q t) cos p t, (2 + cos q t) sin p t, -sin q t)``, t in [0, 2 pi): a closed
-    surface of genus 1. The tube's cross-sections use a rotation-minimising frame along the curve,
+    surface of genus 1 with outward normals. The tube's cross-sections use a rotation-minimising frame along the curve,
     with its closing twist spread evenly so that the grid closes up."""
     if n_along < 3 or n_around < 3:
         raise ValueError(f"need n_along, n_around >= 3, got {n_along}, {n_around}")
@@ -312,5 +312,5 @@ def torus_knot_tube(
     i, k = i.reshape(-1), k.reshape(-1)
     i1, k1 = (i + 1) % n_along, (k + 1) % n_around
     a, b, cc, d = i * n_around + k, i1 * n_around + k, i1 * n_around + k1, i * n_around + k1
-    faces = np.concatenate([np.stack([a, b, cc], 1), np.stack([a, cc, d], 1)])
+    faces = np.concatenate([np.stack([a, cc, b], 1), np.stack([a, d, cc], 1)])  # outward normals
     return Mesh(pos, faces)
