@@ -137,7 +137,9 @@ def _train_climate(args: argparse.Namespace) -> int:
     return _report(run_climate_task(cfg), format_table, out)
 
 
-def _common_train_arguments(p: argparse.ArgumentParser, *, data: str, out: str, lr: float) -> None:
+def _common_train_arguments(
+    p: argparse.ArgumentParser, *, data: str, out: str, lr: float, batch_size: int = 4
+) -> None:
     p.add_argument(
         "--quick", action="store_true", help="small settings: a few minutes on 2 CPU cores"
     )
@@ -149,7 +151,7 @@ def _common_train_arguments(p: argparse.ArgumentParser, *, data: str, out: str, 
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, help="override the number of epochs")
     p.add_argument("--lr", type=float, help=f"learning rate (default {lr})")
-    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--batch-size", type=int, default=batch_size, help=f"default {batch_size}")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -203,6 +205,7 @@ def _classification_arguments(p: argparse.ArgumentParser) -> None:
         "per class with train/ and test/ (ModelNet layout, MeshCNN shrec_16)",
         out="runs/classification",
         lr=ClassificationConfig.lr,
+        batch_size=ClassificationConfig.batch_size,
     )
     _model_argument(p)
 

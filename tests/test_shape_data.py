@@ -27,6 +27,8 @@ def test_superellipsoid_and_lobed_sphere_truths():
     box = shapes.superellipsoid(3, 8.0, radii=(1.0, 2.0, 0.5))
     v = box.vertices / [1.0, 2.0, 0.5]
     assert np.allclose((np.abs(v) ** 8).sum(1), 1.0)
+    can = shapes.superellipsoid(3, 2.0, exponent_z=6.0).vertices
+    assert np.allclose((can[:, 0] ** 2 + can[:, 1] ** 2) ** 3 + can[:, 2] ** 6, 1.0)
     plain = shapes.lobed_sphere([[0, 0, 1]], 0.0, level=2)
     assert np.allclose(plain.vertices, shapes.icosphere(2).vertices)
     lobed = shapes.lobed_sphere([[0, 0, 1]], 0.7, sharpness=6, level=2)
@@ -107,26 +109,26 @@ def test_face_labels_are_the_corner_majority():
 
 
 def test_synthetic_shape_classes_are_deterministic_normalised_and_varied():
-    kw = dict(n_per_class=2, vertices=(120, 260), seed=3)
-    train = SyntheticShapeClasses("train", **kw)
-    again = SyntheticShapeClasses("train", **kw)
-    test = SyntheticShapeClasses("test", n_per_class=1, vertices=(120, 260), seed=3)
-    assert len(train) == 16 and len(test) == 8 and train.n_classes == 8
-    assert [int(g.y) for g in train] == [i % 8 for i in range(16)]
-    for g, h in zip(train, again):
-        assert torch.equal(g.pos, h.pos) and torch.equal(g.face, h.face)
-    assert not torch.equal(train[0].pos[:50], test[0].pos[:50])
-    counts = [g.num_nodes for g in train]
-    assert min(counts) >= 0.8 * 120 and max(counts) <= 260
-    for g in train:
+    every = SyntheticShapeClasses("train", 1, vertices=(120, 260), seed=3)
+    assert len(every) == 8 and every.n_classes == 8 and every.class_names[0] == "cow"
+    assert [int(g.y) for g in every] == list(range(8))
+    for g in every:
         p = g.pos.double().numpy()
         f = g.face.t().numpy()
-        area = 0.5 * np.linalg.norm(
-            np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]]), axis=1
-        )
-        assert area.sum() == pytest.approx(4 * np.pi, rel=1e-5)
-    # instances of one class differ (random parameters, deformation, resolution)
-    assert train[0].num_nodes != train[8].num_nodes or not torch.equal(train[0].pos, train[8].pos)
+        cross = np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]])
+        assert 0.5 * np.linalg.norm(cross, axis=1).sum() == pytest.approx(4 * np.pi, rel=1e-5)
+        assert np.einsum("ij,ij->", p[f[:, 0]], cross) > 0  # closed, wound outwards
+        assert 0.8 * 120 <= g.num_nodes <= 260
+    kw = dict(classes=("torus", "box"), vertices=(120, 260), seed=3)
+    train = SyntheticShapeClasses("train", 2, **kw)
+    again = SyntheticShapeClasses("train", 2, **kw)
+    test = SyntheticShapeClasses("test", 1, **kw)
+    assert [int(g.y) for g in train] == [0, 1, 0, 1]  # labels follow the given classes
+    for g, h in zip(train, again):
+        assert torch.equal(g.pos, h.pos) and torch.equal(g.face, h.face)
+    # instances of a class differ (parameters, deformation, resolution), across and within splits
+    assert not torch.equal(train[0].pos[:50], train[2].pos[:50])
+    assert not torch.equal(train[0].pos[:50], test[0].pos[:50])
     with pytest.raises(ValueError, match="unknown shape class"):
         SyntheticShapeClasses("train", 1, classes=("cow", "teapot"))
 

@@ -9,7 +9,7 @@
 ``cone``           open cone, flat everywhere except its apex
 ``plane``          randomly triangulated flat square (Delaunay of random points)
 ``cylinder``       open cylinder (flat, two boundary loops)
-``superellipsoid`` ``sum |x_k / a_k|^p = 1``: ellipsoid (p = 2) to rounded box (large p)
+``superellipsoid`` superquadric: ellipsoid, rounded box, octahedron, rounded cylinder
 ``lobed_sphere``   sphere with smooth lobes towards given directions (radial surface)
 ``torus_knot_tube`` tube around a (p, q) torus knot (the trefoil by default; genus 1)
 =================  ==============================================================================
@@ -243,14 +243,20 @@ def cylinder(
     return Mesh(pos, faces)
 
 
-def superellipsoid(level: int = 4, exponent: float = 4.0, radii=(1.0, 1.0, 1.0)) -> Mesh:
-    """The closed surface ``sum_k |x_k / a_k|^p = 1`` (``p = exponent``; 2: ellipsoid, large p: a
-    rounded box), as the icosphere of ``level`` pushed radially onto it."""
-    if exponent <= 0:
-        raise ValueError(f"exponent must be > 0, got {exponent}")
+def superellipsoid(
+    level: int = 4, exponent: float = 4.0, radii=(1.0, 1.0, 1.0), exponent_z: float | None = None
+) -> Mesh:
+    """The closed superquadric ``(|x/a|^p + |y/b|^p)^(q/p) + |z/c|^q = 1`` (``p = exponent``, ``q =
+    exponent_z``, default ``p``; p = q = 2: an ellipsoid, large p = q: a rounded box, p = q = 1: an
+    octahedron, p = 2 and large q: a rounded cylinder), as the icosphere of ``level`` pushed
+    radially onto it."""
+    q = exponent if exponent_z is None else exponent_z
+    if exponent <= 0 or q <= 0:
+        raise ValueError(f"exponents must be > 0, got {exponent}, {q}")
     sphere = icosphere(level)
     u = sphere.vertices
-    norm = (np.abs(u) ** exponent).sum(1) ** (1.0 / exponent)
+    xy = (np.abs(u[:, 0]) ** exponent + np.abs(u[:, 1]) ** exponent) ** (q / exponent)
+    norm = (xy + np.abs(u[:, 2]) ** q) ** (1.0 / q)
     return Mesh(u / norm[:, None] * np.asarray(radii, dtype=np.float64), sphere.faces)
 
 

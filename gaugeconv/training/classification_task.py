@@ -13,7 +13,7 @@ scalars and norms, MLP):
 
 **Data.** By default :class:`~gaugeconv.data.SyntheticShapeClasses`: eight generated shape classes
 (bent spot and bunny, torus, trefoil tube, three lobed spheres, rounded boxes) under smooth random
-deformations, anisotropic scaling and random remeshing at 300-900 vertices (``--quick``: 200-500),
+deformations, anisotropic scaling and random remeshing at 200-600 vertices (``--quick``: 150-400),
 normalised in position and size; trained and tested in the canonical orientation.
 ``data=PATH`` reads a real data set instead, recognised by its layout: SHREC'11 (a
 ``categories.txt``/``*.cla`` class list with ``T<id>.off`` meshes; :class:`~gaugeconv.data.SHREC11`)
@@ -64,8 +64,8 @@ class ClassificationConfig:
     quick: bool = False
     epochs: int | None = None
     lr: float = 0.005
-    batch_size: int = 4
-    width: int = 32
+    batch_size: int = 2
+    width: int = 16
     order: int = 2
     n_blocks: int = 3
     n_train: int | None = None  # synthetic data: shapes per class
@@ -82,7 +82,7 @@ class ClassificationConfig:
         if bad:
             raise ValueError(f"unknown model(s) {bad}; choose from {MODELS}")
         n_train, n_test, epochs, vertices = (
-            (6, 3, 12, (200, 500)) if self.quick else (16, 8, 30, (300, 900))
+            (8, 6, 20, (150, 400)) if self.quick else (12, 8, 25, (200, 600))
         )
         self.n_train = n_train if self.n_train is None else self.n_train
         self.n_test = n_test if self.n_test is None else self.n_test
