@@ -172,7 +172,7 @@ def run_classification(cfg: ClassificationConfig) -> dict:
     train, test, class_names = load_datasets(cfg)
     sets = evaluation_sets(cfg, test)
     k = len(class_names)
-    results, histories, first_preds = {}, {}, None
+    results, histories, gallery = {}, {}, []
     for kind in cfg.models:
         model, history = train_one(kind, cfg, train, test, k, out / kind, device)
         res = {}
@@ -184,7 +184,8 @@ def run_classification(cfg: ClassificationConfig) -> dict:
                     torch.cat(preds).numpy(), np.array([int(g.y) for g in graphs]), k
                 )
                 res["confusion"] = conf.tolist()
-                first_preds = preds if first_preds is None else first_preds
+                if kind == cfg.models[0]:
+                    gallery = [int(p) for p in preds]
         res["train_accuracy"] = shape_accuracy(predict(model, kind, train, device), train)
         res["parameters"] = sum(p.numel() for p in model.parameters())
         results[kind] = res
@@ -206,9 +207,7 @@ def run_classification(cfg: ClassificationConfig) -> dict:
             from . import plots
 
             plots.accuracy_curves(histories, out / "accuracy.png")
-            plots.shape_gallery(
-                list(test), [int(p) for p in first_preds], class_names, out / "shapes.png"
-            )
+            plots.shape_gallery(list(test), gallery, class_names, out / "shapes.png")
     return metrics
 
 

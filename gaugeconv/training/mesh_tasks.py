@@ -12,6 +12,10 @@ Models (``--model``):
                graph convolution) on the invariant scalar inputs
 =============  =================================================================================
 
+Segmentation is scored per vertex, and per face / per edge where the data label faces (Maron et
+al., the embedded data) or edges (MeshCNN), from the mean of the corners' logits
+(:func:`element_accuracies`).
+
 Embedded default data: :class:`~gaugeconv.data.SyntheticShapes` (deformed copies of the shipped
 ``spot`` mesh, or ``bunny``) in its canonical orientation for training; testing happens both in the canonical
 orientation and under random 3-D rotations. ``data=PATH`` trains on a real data set instead: FAUST
