@@ -114,11 +114,14 @@ class GemResNet(nn.Module):
 class GemClassifier(nn.Module):
     r"""Whole-shape classifier (or regressor): GEM residual body, global invariant read-out, MLP.
 
-    .. math:: y_b = \mathrm{MLP}\big(\operatorname{pool}_{i \in b}\, \iota(\mathrm{body}(x)_i)\big)
+    .. math:: y_b = \mathrm{MLP}\Big(\mathrm{LayerNorm}\big(\operatorname{pool}_{i \in b}\,
+        \iota(\mathrm{body}(x)_i)\big)\Big)
 
     with :math:`\iota` the per-vertex invariants of :class:`~gaugeconv.nn.GaugeInvariants` and the
     pooling over the vertices of graph ``b`` (``graph.batch`` of a PyG batch; a single graph is one
-    shape). **Transformation law:** ``y`` is unchanged by any gauge change of ``x`` and ``graph``
+    shape). The layer norm acts on each shape's pooled vector alone (no batch statistics); it keeps
+    the head's inputs centred and of unit scale whatever the input features' scale (without it, raw
+    XYZ inputs drove every ReLU of the head dead within two epochs). **Transformation law:** ``y`` is unchanged by any gauge change of ``x`` and ``graph``
     (exactly, with the norm/gated nonlinearities), by any permutation of the vertices, and, with
     rotation-invariant inputs, by rotating the mesh in 3-D. ``forward`` returns
     ``(num_graphs, num_outputs)`` raw scores: logits for classification (cross-entropy), values for
@@ -174,6 +177,7 @@ class GemClassifier(nn.Module):
             norm=norm,
         )
         self.readout = GlobalReadout(width, last_order, pool=pool, products=products)
+        self.norm = nn.LayerNorm(self.readout.out_features)
         self.head = mlp_head(self.readout.out_features, head, num_outputs, dropout)
 
     def forward(self, x: torch.Tensor, graph) -> torch.Tensor:
@@ -181,7 +185,7 @@ class GemClassifier(nn.Module):
             x = block(x, graph)
         batch = getattr(graph, "batch", None)
         num_graphs = int(graph.num_graphs) if batch is not None else 1
-        return self.head(self.readout(x, batch, num_graphs))
+        return self.head(self.norm(self.readout(x, batch, num_graphs)))
 
 
 def faust_gem_resnet(num_classes: int = 6890, **overrides) -> GemResNet:
