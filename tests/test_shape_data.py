@@ -203,6 +203,8 @@ def test_shrec11_loader_on_miniature_files(tmp_path):
     # the split depends on the seed only
     again = SHREC11(tmp_path, "train", n_train_per_class=2, progress=False)
     assert [g.name for g in again] == [g.name for g in train]
+    with pytest.raises(ValueError, match="none is left for the test split"):
+        SHREC11(tmp_path, "test", n_train_per_class=3, progress=False)
     (tmp_path / "raw" / "T10.off").unlink()
     with pytest.raises(FileNotFoundError, match=r"\[10\] of class 'ball'"):
         SHREC11(tmp_path, "train", progress=False)

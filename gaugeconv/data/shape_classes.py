@@ -193,6 +193,11 @@ class SHREC11(_ShapeClassDataset):
                     f"{class_list} lists model(s) {missing[:5]} of class {name!r} but no "
                     f"T<id>.off/.obj files for them are under {root}"
                 )
+            if split == "test" and len(ids) <= n_train_per_class:
+                raise ValueError(
+                    f"class {name!r} of {class_list} has {len(ids)} models: none is left for "
+                    f"the test split with n_train_per_class={n_train_per_class}"
+                )
             order = np.random.default_rng([seed, label]).permutation(len(ids))
             chosen = {"train": order[:n_train_per_class], "test": order[n_train_per_class:]}
             for k in sorted(chosen[split]) if split != "all" else range(len(ids)):

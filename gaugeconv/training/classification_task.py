@@ -106,15 +106,17 @@ def load_datasets(cfg: ClassificationConfig):
     if not root.exists():
         raise FileNotFoundError(f"no data set at {root}")
     if find_class_list(root) is not None:
-        loader = SHREC11
+        loader, options = SHREC11, {"seed": cfg.seed}  # the random split follows --seed
     elif class_folders(root):
-        loader = MeshClassFolders
+        loader, options = MeshClassFolders, {}
     else:
         raise FileNotFoundError(
             f"{root} has neither a SHREC'11 class list (categories.txt or *.cla, with T<id>.off "
             "meshes) nor class folders with train/ and test/ sub-folders (ModelNet layout)"
         )
-    train, test = (loader(root, split=s, progress=cfg.progress) for s in ("train", "test"))
+    train, test = (
+        loader(root, split=s, progress=cfg.progress, **options) for s in ("train", "test")
+    )
     return train, test, train.class_names
 
 
