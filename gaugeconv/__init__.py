@@ -11,13 +11,14 @@ from .features import invariant_features, xyz_features
 from .geometry import GEOMETRY_VERSION, Mesh, load_mesh
 from .graph import check_gauge_graph, gauge_graph
 from .hierarchy import mesh_hierarchy
-from .models import GemResNet, IcoUNet
+from .models import GemClassifier, GemResNet, IcoUNet
 from .nn import GemConv, GemResBlock
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GEOMETRY_VERSION",
+    "GemClassifier",
     "GemConv",
     "GemResBlock",
     "GemResNet",

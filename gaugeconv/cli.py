@@ -83,6 +83,32 @@ def _train_mesh_task(args: argparse.Namespace) -> int:
     return _report(run_mesh_task(cfg), format_table, out)
 
 
+def _train_classification(args: argparse.Namespace) -> int:
+    from .training.classification_task import (
+        MODELS,
+        ClassificationConfig,
+        format_table,
+        run_classification,
+    )
+
+    _set_threads(args)
+    out = args.out or "runs/classification"
+    cfg = ClassificationConfig(
+        out_dir=out,
+        models=list(MODELS) if "all" in args.model else args.model,
+        data=args.data,
+        quick=args.quick,
+        epochs=args.epochs,
+        lr=args.lr if args.lr is not None else ClassificationConfig.lr,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        resume=args.resume,
+        progress=not args.no_progress,
+        device=args.device,
+    )
+    return _report(run_classification(cfg), format_table, out)
+
+
 def _train_climate(args: argparse.Namespace) -> int:
     from .training.climate_task import MODELS, ClimateTaskConfig, format_table, run_climate_task
 
@@ -135,7 +161,9 @@ def _train_winds(args: argparse.Namespace) -> int:
     return _report(run_winds_task(cfg), format_table, out)
 
 
-def _common_train_arguments(p: argparse.ArgumentParser, *, data: str, out: str, lr: float) -> None:
+def _common_train_arguments(
+    p: argparse.ArgumentParser, *, data: str, out: str, lr: float, batch_size: int = 4
+) -> None:
     p.add_argument(
         "--quick", action="store_true", help="small settings: a few minutes on 2 CPU cores"
     )
@@ -150,7 +178,7 @@ def _common_train_arguments(p: argparse.ArgumentParser, *, data: str, out: str, 
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, help="override the number of epochs")
     p.add_argument("--lr", type=float, help=f"learning rate (default {lr})")
-    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--batch-size", type=int, default=batch_size, help=f"default {batch_size}")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -209,6 +237,24 @@ def _mesh_task_arguments(p: argparse.ArgumentParser) -> None:
         out="runs/<task>",
         lr=MeshTaskConfig.lr,
     )
+    _model_argument(p)
+
+
+def _classification_arguments(p: argparse.ArgumentParser) -> None:
+    from .training.classification_task import ClassificationConfig
+
+    _common_train_arguments(
+        p,
+        data="folder of a real data set: SHREC'11 (categories.txt + T<id>.off) or one folder "
+        "per class with train/ and test/ (ModelNet layout, MeshCNN shrec_16)",
+        out="runs/classification",
+        lr=ClassificationConfig.lr,
+        batch_size=ClassificationConfig.batch_size,
+    )
+    _model_argument(p)
+
+
+def _model_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model",
         nargs="+",
@@ -253,6 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = tasks.add_parser(task, help=what)
         _mesh_task_arguments(p)
         p.set_defaults(func=_train_mesh_task)
+    cls = tasks.add_parser("classification", help="whole-shape classification of meshes")
+    _classification_arguments(cls)
+    cls.set_defaults(func=_train_classification)
     from .mobius.experiment import add_arguments as mobius_arguments
     from .mobius.experiment import cli_command as mobius_command
 

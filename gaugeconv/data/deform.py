@@ -18,6 +18,17 @@ relative edge-length changes is at most ``max_distortion`` (:func:`bend_within_b
 **Re-triangulation** (:func:`random_edge_flips`): one round of independent edge flips (no face
 flipped twice) on nearly flat edges, keeping every vertex (so the vertex map to the template stays
 the identity), the manifold structure, the winding and vertex degrees >= 3.
+
+**Smooth random deformation** (:func:`smooth_random_deformation`): ``x' = x + sum_k b_k sin(w_k . x
++ phi_k)`` with ``n_waves`` random plane waves: wave vectors ``w_k`` of length ``frequency / size``
+in uniform directions (``size``: the bounding-box diagonal), phases uniform, amplitudes ``b_k``
+uniform in direction with length ``amplitude * size / sqrt(n_waves)``. Its Jacobian differs from the
+identity by at most ``sqrt(n_waves) * amplitude * frequency`` in norm, so with
+``amplitude * frequency * sqrt(n_waves) < 1`` the map is a diffeomorphism (no fold-overs).
+
+**Anisotropic scaling** (:func:`random_anisotropic_scaling`): ``x' = c + Q diag(s) Q^T (x - c)``
+with ``Q`` a uniformly random rotation, ``log s_i`` uniform in ``[-log m, log m]`` (``m =
+max_ratio``) and ``c`` the vertex mean.
 """
 
 from __future__ import annotations
@@ -209,3 +220,36 @@ def edge_length_distortion(
     l0 = np.linalg.norm(reference[edges[:, 0]] - reference[edges[:, 1]], axis=1)
     l1 = np.linalg.norm(deformed[edges[:, 0]] - deformed[edges[:, 1]], axis=1)
     return np.abs(l1 / l0 - 1.0)
+
+
+def smooth_random_deformation(
+    vertices: np.ndarray,
+    rng: np.random.Generator,
+    amplitude: float = 0.05,
+    frequency: float = 3.0,
+    n_waves: int = 4,
+) -> np.ndarray:
+    """Positions moved by a random smooth displacement field (module docstring)."""
+    v = np.asarray(vertices, dtype=np.float64)
+    size = float(np.linalg.norm(np.ptp(v, axis=0)))
+    dirs = rng.normal(size=(n_waves, 3))
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    w = dirs * frequency / size
+    phase = rng.uniform(0, 2 * np.pi, size=n_waves)
+    b = rng.normal(size=(n_waves, 3))
+    b *= amplitude * size / np.sqrt(n_waves) / np.linalg.norm(b, axis=1, keepdims=True)
+    return v + np.sin(v @ w.T + phase) @ b
+
+
+def random_anisotropic_scaling(
+    vertices: np.ndarray, rng: np.random.Generator, max_ratio: float = 1.3
+) -> np.ndarray:
+    """Positions scaled by random factors in ``[1/max_ratio, max_ratio]`` along random orthogonal
+    axes through the vertex mean (module docstring)."""
+    if max_ratio < 1:
+        raise ValueError(f"max_ratio must be >= 1, got {max_ratio}")
+    v = np.asarray(vertices, dtype=np.float64)
+    q = random_rotation(rng)
+    s = np.exp(rng.uniform(-np.log(max_ratio), np.log(max_ratio), size=3))
+    c = v.mean(axis=0)
+    return c + ((v - c) @ q) * s @ q.T

@@ -3,6 +3,9 @@
 Vertex labels from face or edge labels are a **majority vote** of the elements incident to the
 vertex (each incident face, or edge, casts one vote); ties go to the smallest label, and a vertex
 that no element touches gets ``-1``. Soft labels are averaged over the incident elements.
+
+Face labels from vertex labels (:func:`face_labels_from_vertices`) are the **majority of the three
+corners**; a face whose three corners all differ gets the smallest of their labels.
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ def vote_vertex_labels(
     out = votes.argmax(axis=1)  # first maximum = smallest label on ties
     out[votes.sum(axis=1) == 0] = -1
     return out
+
+
+def face_labels_from_vertices(faces: np.ndarray, vertex_labels: np.ndarray) -> np.ndarray:
+    """(F,) int64 majority label of the three corners of each face (all different: the smallest)."""
+    corner = np.asarray(vertex_labels, dtype=np.int64)[np.asarray(faces, dtype=np.int64)]
+    a, b, c = corner.T
+    return np.where((a == b) | (a == c), a, np.where(b == c, b, corner.min(axis=1)))
 
 
 def average_vertex_values(elements: np.ndarray, values: np.ndarray, n_vertices: int) -> np.ndarray:

@@ -18,11 +18,14 @@ Labels:
 - ``y`` (N,) long: part label in ``0..n_parts-1`` of a fixed partition of the template
   (:func:`~gaugeconv.data.template_parts.geodesic_partition`: geodesic farthest-point seeds, geodesic
   Voronoi cells, Lloyd steps; deterministic, the same for every sample).
+- ``y_face`` (F,) long: part label of every face, the majority of its three corners' ``y`` (all
+  three different: the smallest; :func:`~gaugeconv.data.labels.face_labels_from_vertices`), for the
+  per-face accuracy that Maron et al. report.
 
 Each sample is a gauge graph (``pos``, ``normal``, ``frame``, edge fields; ``docs/design.md``) plus
-``face``, ``y``, ``y_corr`` and ``distortion`` (the sample's mean relative edge-length change before
-re-triangulation). Sample ``i`` of split ``s`` depends only on ``(seed, s, i)``: datasets are
-deterministic, and the train and test samples are different draws.
+``face``, ``y``, ``y_face``, ``y_corr`` and ``distortion`` (the sample's mean relative edge-length
+change before re-triangulation). Sample ``i`` of split ``s`` depends only on ``(seed, s, i)``:
+datasets are deterministic, and the train and test samples are different draws.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from .deform import (
     random_edge_flips,
     random_rotation,
 )
+from .labels import face_labels_from_vertices
 from .shipped import shipped_mesh_path
 from .template_parts import geodesic_partition
 
@@ -164,7 +168,9 @@ class SyntheticShapes(GraphDataset):
             )
             m = Mesh(verts, faces)
             corr = index[m.vertex_origin]
-            return mesh_graph(m, y=tmpl.parts[corr], y_corr=corr, distortion=distortion, **opts)
+            y = tmpl.parts[corr]
+            y_face = face_labels_from_vertices(m.faces, y)
+            return mesh_graph(m, y=y, y_face=y_face, y_corr=corr, distortion=distortion, **opts)
 
         graphs = build_graphs(
             range(n_samples), make, desc=f"synthetic {mesh} {split}", progress=progress

@@ -9,6 +9,9 @@
 ``cone``           open cone, flat everywhere except its apex
 ``plane``          randomly triangulated flat square (Delaunay of random points)
 ``cylinder``       open cylinder (flat, two boundary loops)
+``superellipsoid`` superquadric: ellipsoid, rounded box, octahedron, rounded cylinder
+``lobed_sphere``   sphere with smooth lobes towards given directions (radial surface)
+``torus_knot_tube`` tube around a (p, q) torus knot (the trefoil by default; genus 1)
 =================  ==============================================================================
 
 The strips' quads are split along diagonals that mirror across the strip's centre line, so that the
@@ -34,6 +37,9 @@ __all__ = [
     "plane",
     "cylinder",
     "icosahedron",
+    "lobed_sphere",
+    "superellipsoid",
+    "torus_knot_tube",
 ]
 
 
@@ -253,4 +259,83 @@ def cylinder(
     uu, zz = np.meshgrid(u, z, indexing="ij")
     pos = np.stack([radius * np.cos(uu), radius * np.sin(uu), zz], -1).reshape(-1, 3)
     faces = _strip_faces(n_around, n_height, twisted=False, mirrored=False)
+    return Mesh(pos, faces)
+
+
+def superellipsoid(
+    level: int = 4, exponent: float = 4.0, radii=(1.0, 1.0, 1.0), exponent_z: float | None = None
+) -> Mesh:
+    """The closed superquadric ``(|x/a|^p + |y/b|^p)^(q/p) + |z/c|^q = 1`` (``p = exponent``, ``q =
+    exponent_z``, default ``p``; p = q = 2: an ellipsoid, large p = q: a rounded box, p = q = 1: an
+    octahedron, p = 2 and large q: a rounded cylinder), as the icosphere of ``level`` pushed
+    radially onto it."""
+    q = exponent if exponent_z is None else exponent_z
+    if exponent <= 0 or q <= 0:
+        raise ValueError(f"exponents must be > 0, got {exponent}, {q}")
+    sphere = icosphere(level)
+    u = sphere.vertices
+    xy = (np.abs(u[:, 0]) ** exponent + np.abs(u[:, 1]) ** exponent) ** (q / exponent)
+    norm = (xy + np.abs(u[:, 2]) ** q) ** (1.0 / q)
+    return Mesh(u / norm[:, None] * np.asarray(radii, dtype=np.float64), sphere.faces)
+
+
+def lobed_sphere(
+    directions: np.ndarray, amplitudes, sharpness: float = 8.0, level: int = 4
+) -> Mesh:
+    """A sphere with a lobe towards each of the unit ``directions`` (K, 3): the radial surface
+    ``r(u) = 1 + sum_k a_k max(0, u . d_k)^sharpness`` over the icosphere of ``level``."""
+    d = np.asarray(directions, dtype=np.float64).reshape(-1, 3)
+    d = d / np.linalg.norm(d, axis=1, keepdims=True)
+    a = np.broadcast_to(np.asarray(amplitudes, dtype=np.float64), (len(d),))
+    sphere = icosphere(level)
+    u = sphere.vertices
+    r = 1.0 + (np.maximum(u @ d.T, 0.0) ** sharpness * a).sum(1)
+    return Mesh(u * r[:, None], sphere.faces)
+
+
+def torus_knot_tube(
+    p: int = 2,
+    q: int = 3,
+    n_along: int = 160,
+    n_around: int = 12,
+    tube_radius: float = 0.45,
+) -> Mesh:
+    """A tube of radius ``tube_radius`` around the (p, q) torus knot (p = 2, q = 3: the trefoil)
+    ``c(t) = ((2 + cos q t) cos p t, (2 + cos q t) sin p t, -sin q t)``, t in [0, 2 pi): a closed
+    surface of genus 1 with outward normals. The tube's cross-sections use a rotation-minimising frame along the curve,
+    with its closing twist spread evenly so that the grid closes up."""
+    if n_along < 3 or n_around < 3:
+        raise ValueError(f"need n_along, n_around >= 3, got {n_along}, {n_around}")
+    t = 2 * np.pi * np.arange(n_along) / n_along
+    c = np.stack(
+        [(2 + np.cos(q * t)) * np.cos(p * t), (2 + np.cos(q * t)) * np.sin(p * t), -np.sin(q * t)],
+        1,
+    )
+    tangent = np.roll(c, -1, axis=0) - np.roll(c, 1, axis=0)
+    tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
+    normal = np.empty_like(c)
+    seed = np.cross(tangent[0], [0.0, 0.0, 1.0])
+    if np.linalg.norm(seed) < 1e-6:
+        seed = np.cross(tangent[0], [1.0, 0.0, 0.0])
+    normal[0] = seed / np.linalg.norm(seed)
+    for k in range(1, n_along + 1):  # parallel transport of the normal (projection and rescaling)
+        m = normal[k - 1] - (normal[k - 1] @ tangent[k % n_along]) * tangent[k % n_along]
+        m /= np.linalg.norm(m)
+        if k < n_along:
+            normal[k] = m
+        else:  # the transported normal back at the start: the frame's total twist
+            b0 = np.cross(tangent[0], normal[0])
+            twist = np.arctan2(m @ b0, m @ normal[0])
+    binormal = np.cross(tangent, normal)
+    spin = -twist * np.arange(n_along) / n_along  # undo the twist gradually
+    n2 = np.cos(spin)[:, None] * normal + np.sin(spin)[:, None] * binormal
+    b2 = np.cross(tangent, n2)
+    phi = 2 * np.pi * np.arange(n_around) / n_around
+    ring = np.cos(phi)[None, :, None] * n2[:, None] + np.sin(phi)[None, :, None] * b2[:, None]
+    pos = (c[:, None] + tube_radius * ring).reshape(-1, 3)
+    i, k = np.meshgrid(np.arange(n_along), np.arange(n_around), indexing="ij")
+    i, k = i.reshape(-1), k.reshape(-1)
+    i1, k1 = (i + 1) % n_along, (k + 1) % n_around
+    a, b, cc, d = i * n_around + k, i1 * n_around + k, i1 * n_around + k1, i * n_around + k1
+    faces = np.concatenate([np.stack([a, cc, b], 1), np.stack([a, d, cc], 1)])  # outward normals
     return Mesh(pos, faces)

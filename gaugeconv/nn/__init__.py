@@ -12,7 +12,7 @@ from .nonlinearities import (
 )
 from .norms import GaugeBatchNorm, GaugeLayerNorm
 from .pooling import MeshPool, MeshUnpool
-from .readout import GaugeInvariants, GlobalReadout
+from .readout import GaugeInvariants, GlobalReadout, edge_readout, face_readout
 
 __all__ = [
     "EquivariantLinear",
@@ -28,6 +28,8 @@ __all__ = [
     "MeshUnpool",
     "NormNonlinearity",
     "RegularNonlinearity",
+    "edge_readout",
+    "face_readout",
     "kernel_matrix",
     "kernel_terms",
     "n_kernel_params",

@@ -13,6 +13,13 @@ features it does not change when the shape is rotated in 3-D either.
 ``GlobalReadout(x', batch) = GlobalReadout(x, batch)`` exactly for every gauge change (and
 ``GlobalReadout(x[perm], batch[perm]) = GlobalReadout(x, batch)`` for every vertex permutation).
 Norms use ``sqrt(|v|^2 + eps^2)``, a smooth function of the invariant ``|v|^2``.
+
+**Faces and edges** (:func:`face_readout`, :func:`edge_readout`): the value of a face (an edge) is the
+mean of its corner (end) vertices' values, ``y_f = (v_a + v_b + v_c) / 3``. Only gauge-*invariant*
+vertex values may be averaged (logits of :class:`~gaugeconv.models.GemResNet`, scalars, or
+:class:`GaugeInvariants`): each corner's value is then unchanged by a gauge change, and so is the mean.
+An order-n part lives in a different gauge at each corner, so its mean would not be invariant; such
+features are refused. The predicted class of a face is ``argmax`` of its mean corner logits.
 """
 
 from __future__ import annotations
@@ -23,6 +30,48 @@ from torch import nn
 from ..groups.so2 import feature_dim, split_orders
 
 POOLS = ("mean", "max", "attention")
+
+
+def _element_mean(values: torch.Tensor, elements: torch.Tensor, what: str) -> torch.Tensor:
+    if values.dim() == 3:
+        if values.shape[-1] != 1:
+            raise ValueError(
+                f"{what} values must be gauge invariant: got features of orders up to "
+                f"{(values.shape[-1] - 1) // 2} (shape {tuple(values.shape)}); pass scalars, "
+                "logits or GaugeInvariants(...)(x)"
+            )
+        values = values[..., 0]
+    if values.dim() not in (1, 2):
+        raise ValueError(f"values must have shape (N,) or (N, K), got {tuple(values.shape)}")
+    if elements.dim() != 2 or elements.dtype not in (torch.int32, torch.int64):
+        raise ValueError(
+            f"{what} indices must be an integer tensor of shape (k, M), got "
+            f"{elements.dtype} {tuple(elements.shape)}"
+        )
+    if elements.numel() and (int(elements.min()) < 0 or int(elements.max()) >= values.shape[0]):
+        raise ValueError(
+            f"{what} indices must lie in 0..{values.shape[0] - 1}, got "
+            f"{int(elements.min())}..{int(elements.max())}"
+        )
+    return values[elements].mean(0)
+
+
+def face_readout(values: torch.Tensor, face: torch.Tensor) -> torch.Tensor:
+    """(F, K) mean of the corner values of each face; ``face`` (3, F) as ``graph.face``.
+
+    ``values`` (N, K), (N,) or (N, K, 1) must be gauge invariant (module docstring)."""
+    if face.dim() != 2 or face.shape[0] != 3:
+        raise ValueError(f"face must have shape (3, F), got {tuple(face.shape)}")
+    return _element_mean(values, face, "face")
+
+
+def edge_readout(values: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
+    """(E, K) mean of the two end values of each edge; ``edges`` (2, E) vertex pairs.
+
+    ``values`` (N, K), (N,) or (N, K, 1) must be gauge invariant (module docstring)."""
+    if edges.dim() != 2 or edges.shape[0] != 2:
+        raise ValueError(f"edges must have shape (2, E), got {tuple(edges.shape)}")
+    return _element_mean(values, edges, "edge")
 
 
 class GaugeInvariants(nn.Module):

@@ -12,6 +12,10 @@ Models (``--model``):
                graph convolution) on the invariant scalar inputs
 =============  =================================================================================
 
+Segmentation is scored per vertex, and per face / per edge where the data label faces (Maron et
+al., the embedded data) or edges (MeshCNN), from the mean of the corners' logits
+(:func:`element_accuracies`).
+
 Embedded default data: :class:`~gaugeconv.data.SyntheticShapes` (deformed copies of the shipped
 ``spot`` mesh, or ``bunny``) in its canonical orientation for training; testing happens both in the canonical
 orientation and under random 3-D rotations. ``data=PATH`` trains on a real data set instead: FAUST
@@ -139,13 +143,15 @@ def target_of(graph, task: str) -> torch.Tensor:
 
 
 def rotated_copy(graph, rotation: np.ndarray):
-    """The same labelled mesh rigidly rotated in 3-D, with its gauge graph recomputed."""
+    """The same labelled mesh rigidly rotated in 3-D, with its gauge graph recomputed (vertex, face
+    and edge labels carried over: the vertex and face numbering is kept)."""
     from ..data.dataset import mesh_graph
     from ..geometry.mesh import Mesh
 
     pos = graph.pos.double().numpy() @ rotation.T
     mesh = Mesh(pos, graph.face.t().numpy())
-    extra = {k: graph[k] for k in ("y", "y_corr") if k in graph}
+    labels = ("y", "y_corr", "y_face", "y_edge", "label_edge_index")
+    extra = {k: graph[k] for k in labels if k in graph}
     return mesh_graph(mesh, dtype=graph.pos.dtype, **extra)
 
 
@@ -172,11 +178,20 @@ def input_features(kind: str, graph) -> torch.Tensor:
 FEATURES = {"gem": "invariant", "gem-xyz": "xyz", "isotropic": "invariant-scalars"}
 
 
+def model_orders(kind: str, order: int) -> tuple[int, int]:
+    """(input order, hidden order) of model ``kind``: invariant inputs have an order-1 part, XYZ and
+    the isotropic model's inputs are scalars; the isotropic model stays at order 0."""
+    if kind not in MODELS:
+        raise ValueError(f"unknown model {kind!r}; choose from {MODELS}")
+    return (1 if kind == "gem" else 0), (0 if kind == "isotropic" else order)
+
+
 def mesh_model_spec(kind: str, n_classes: int, cfg: MeshTaskConfig) -> dict:
     """The model spec (:mod:`.model_spec`) of model ``kind``: a :class:`GemResNet` whose input is
     ``inputs.features`` (``invariant``: :func:`~gaugeconv.features.invariant_features`, ``xyz``:
     :func:`~gaugeconv.features.xyz_features`, ``invariant-scalars``: the order-0 part of the
     invariant features) of the default gauge graph (1-ring, intrinsic angles, float32)."""
+    in_order, order = model_orders(kind, cfg.order)
     return model_spec(
         "GemResNet",
         inputs={
@@ -188,9 +203,9 @@ def mesh_model_spec(kind: str, n_classes: int, cfg: MeshTaskConfig) -> dict:
         },
         in_channels=3,
         num_classes=n_classes,
-        in_order=1 if kind == "gem" else 0,
+        in_order=in_order,
         width=cfg.width,
-        order=0 if kind == "isotropic" else cfg.order,
+        order=order,
         n_blocks=cfg.n_blocks,
         nonlinearity="gated",
         norm="layer",
@@ -204,9 +219,44 @@ def build_model(kind: str, n_classes: int, cfg: MeshTaskConfig) -> GemResNet:
 
 # --------------------------------------------------------------------------- evaluation
 @torch.no_grad()
-def predict(model, kind: str, graphs, device) -> list[torch.Tensor]:
+def predict_logits(model, kind: str, graphs, device) -> list[torch.Tensor]:
+    """The model's outputs for each graph, one at a time, on the CPU."""
     model.eval()
-    return [model(input_features(kind, g.to(device)), g.to(device)).argmax(1).cpu() for g in graphs]
+    return [model(input_features(kind, g.to(device)), g.to(device)).cpu() for g in graphs]
+
+
+def predict(model, kind: str, graphs, device) -> list[torch.Tensor]:
+    return [logits.argmax(1) for logits in predict_logits(model, kind, graphs, device)]
+
+
+def element_accuracies(logits, graphs) -> dict:
+    """Per-face and per-edge accuracy of per-vertex ``logits`` (one (N, K) tensor per graph).
+
+    A face (an edge) is predicted as ``argmax`` of the mean of its corners' (ends') logits
+    (:func:`~gaugeconv.nn.face_readout`, gauge invariant like the logits). ``face_accuracy``: the
+    fraction of faces whose prediction equals ``y_face``, pooled over the graphs that have
+    ``y_face`` (Maron et al.'s measure); ``edge_accuracy``: the same for the labelled edges
+    ``label_edge_index`` / ``y_edge`` (MeshCNN's ``human_seg``; every edge counts once, where MeshCNN
+    weights edges by area and accepts either label on part boundaries). Keys are left out when no
+    graph carries the labels.
+    """
+    from ..nn.readout import edge_readout, face_readout
+
+    counts = {"face_accuracy": [0, 0], "edge_accuracy": [0, 0]}
+    for out, g in zip(logits, graphs):
+        for key, label, elements, readout in (
+            ("face_accuracy", "y_face", "face", face_readout),
+            ("edge_accuracy", "y_edge", "label_edge_index", edge_readout),
+        ):
+            if label in g and elements in g:
+                truth, index = g[label].cpu(), g[elements].cpu()
+                if truth.shape[0] != index.shape[1]:
+                    raise ValueError(
+                        f"{label} has {truth.shape[0]} labels for {index.shape[1]} {elements} rows"
+                    )
+                counts[key][0] += int((readout(out, index).argmax(1) == truth).sum())
+                counts[key][1] += int(truth.shape[0])
+    return {k: c / n for k, (c, n) in counts.items() if n}
 
 
 def accuracy(preds, graphs, task: str) -> float:
@@ -243,20 +293,23 @@ def template_geodesic_errors(pred: np.ndarray, true: np.ndarray, template_name: 
 
 
 # --------------------------------------------------------------------------- training
-def train_one(
+def fit(
+    model,
+    spec: dict,
     kind: str,
-    cfg: MeshTaskConfig,
+    cfg,
     train,
-    test,
-    n_classes: int,
+    target,
+    evaluate,
     out: Path,
     device,
     start_from: dict | None = None,
-) -> tuple:
-    """Train model ``kind`` (from the accepted checkpoint ``start_from``, if any)."""
-    seed_everything(cfg.seed)
-    spec = mesh_model_spec(kind, n_classes, cfg)
-    model = build_model_from_spec(spec).to(device)
+) -> list[dict]:
+    """Train ``model`` (built from ``spec``) on ``train`` with the shared loop: Adam + cosine
+    schedule over ``cfg.epochs``, batches of ``cfg.batch_size`` graphs in an order fixed by
+    ``(cfg.seed, epoch)``, cross-entropy of ``model(input_features(kind, batch), batch)`` against
+    ``target(batch)``, ``evaluate(epoch)`` after every epoch, checkpoints in ``out`` (continuing
+    from the accepted checkpoint ``start_from``, if any)."""
     trainer = Trainer.adam(
         model,
         device,
@@ -275,12 +328,31 @@ def train_one(
     def step(items):
         batch = Batch.from_data_list([train[i] for i in distributed.shard(items)]).to(device)
         logits = trainer.model(input_features(kind, batch), batch)
-        return F.cross_entropy(logits, target_of(batch, cfg.task))
+        return F.cross_entropy(logits, target(batch))
+
+    return trainer.fit(cfg.epochs, batches, step, evaluate, start_from=start_from, desc=kind)
+
+
+def train_one(
+    kind: str,
+    cfg: MeshTaskConfig,
+    train,
+    test,
+    n_classes: int,
+    out: Path,
+    device,
+    start_from: dict | None = None,
+) -> tuple:
+    """Train model ``kind`` (from the accepted checkpoint ``start_from``, if any)."""
+    seed_everything(cfg.seed)
+    spec = mesh_model_spec(kind, n_classes, cfg)
+    model = build_model_from_spec(spec).to(device)
 
     def evaluate(epoch):
         return {"test_accuracy": accuracy(predict(model, kind, test, device), test, cfg.task)}
 
-    history = trainer.fit(cfg.epochs, batches, step, evaluate, start_from=start_from, desc=kind)
+    target = lambda b: target_of(b, cfg.task)  # noqa: E731
+    history = fit(model, spec, kind, cfg, train, target, evaluate, out, device, start_from)
     return model, history
 
 
@@ -308,7 +380,8 @@ def run_mesh_task(cfg: MeshTaskConfig) -> dict:
         model, history = train_one(
             kind, cfg, train, test, n_classes, out / kind, device, starts[kind]
         )
-        preds = predict(model, kind, test, device)
+        logits = predict_logits(model, kind, test, device)
+        preds = [x.argmax(1) for x in logits]
         preds_rot = predict(model, kind, test_rotated, device)
         res = {
             "test_accuracy": accuracy(preds, test, cfg.task),
@@ -316,6 +389,8 @@ def run_mesh_task(cfg: MeshTaskConfig) -> dict:
             "train_accuracy": accuracy(predict(model, kind, train, device), train, cfg.task),
             "parameters": sum(p.numel() for p in model.parameters()),
         }
+        if cfg.task == "segmentation":
+            res.update({f"test_{k}": v for k, v in element_accuracies(logits, test).items()})
         if cfg.task == "correspondence" and template_name is not None:
             err = geodesic_errors(preds, test, template_name)
             res["mean_geodesic_error"] = float(err.mean())
@@ -349,13 +424,26 @@ def run_mesh_task(cfg: MeshTaskConfig) -> dict:
     return metrics
 
 
-def format_table(metrics: dict) -> str:
+#: result keys shown as percentage columns of the results tables, in this order, with their titles
+COLUMNS = {
+    "test_accuracy": "test accuracy",
+    "test_face_accuracy": "per face",
+    "test_edge_accuracy": "per edge",
+    "test_accuracy_rotated": "under random 3-D rotations",
+}
+
+
+def format_table(metrics: dict, columns: dict | None = None) -> str:
+    """Markdown table of ``metrics["models"]``: one row per model, one column per percentage in
+    ``columns`` (default :data:`COLUMNS`; keys no model has are left out) and the parameters."""
+    columns = COLUMNS if columns is None else columns
+    results = metrics["models"].values()
+    shown = [k for k in columns if any(k in r for r in results)]
     rows = [
-        "| model | test accuracy | under random 3-D rotations | parameters |",
-        "|---|---|---|---|",
+        "| model | " + " | ".join(columns[k] for k in shown) + " | parameters |",
+        "|---|" + "---|" * len(shown) + "---|",
     ]
     for kind, r in metrics["models"].items():
-        rows.append(
-            f"| {kind} | {100 * r['test_accuracy']:.1f} % | {100 * r['test_accuracy_rotated']:.1f} % | {r['parameters']:,} |"
-        )
+        cells = [f"{100 * r[k]:.1f} %" if k in r else "-" for k in shown]
+        rows.append(f"| {kind} | " + " | ".join(cells) + f" | {r['parameters']:,} |")
     return "\n".join(rows)

@@ -20,6 +20,7 @@ import torch
 #: builder name -> "module:attribute" of the constructor or factory it calls
 BUILDERS = {
     "GemResNet": "gaugeconv.models:GemResNet",
+    "GemClassifier": "gaugeconv.models:GemClassifier",
     "IcoUNet": "gaugeconv.models:IcoUNet",
     "ChartUNet": "gaugeconv.models:ChartUNet",
     "mobius": "gaugeconv.mobius.models:build_model",

@@ -87,3 +87,42 @@ def geodesic_error_curves(errors: dict, path: Path, max_error: float = 0.2) -> N
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def shape_gallery(graphs, predicted, class_names, path: Path, max_shapes: int = 16) -> None:
+    """Test shapes in a grid, titled ``true -> predicted`` (green when right, red when wrong); one
+    shape per class first, then the rest in order, at most ``max_shapes``."""
+    plt = _plt()
+    from mpl_toolkits.mplot3d.art3d import Poly3DCollection
+
+    truth = [int(g.y) for g in graphs]
+    first = {}
+    for i, t in enumerate(truth):
+        first.setdefault(t, i)
+    order = list(first.values()) + [i for i in range(len(graphs)) if i not in first.values()]
+    order = order[:max_shapes]
+    cols = min(4, max(len(order), 1))
+    rows = -(-len(order) // cols)
+    fig = plt.figure(figsize=(2.6 * cols, 2.6 * rows))
+    for k, i in enumerate(order):
+        pos = graphs[i].pos.double().numpy()
+        faces = graphs[i].face.t().numpy()
+        ax = fig.add_subplot(rows, cols, k + 1, projection="3d")
+        shade = np.clip(0.35 + 0.65 * _face_light(pos, faces), 0.1, 1)[:, None]
+        ax.add_collection3d(
+            Poly3DCollection(pos[faces], facecolors=shade * [0.55, 0.7, 0.9], edgecolor="none")
+        )
+        lo, hi = pos.min(0), pos.max(0)
+        c, r = (lo + hi) / 2, (hi - lo).max() / 2
+        ax.set(xlim=(c[0] - r, c[0] + r), ylim=(c[1] - r, c[1] + r), zlim=(c[2] - r, c[2] + r))
+        ax.set_axis_off()
+        ok = predicted[i] == truth[i]
+        ax.set_title(
+            f"{class_names[truth[i]]} -> {class_names[predicted[i]]}",
+            color="green" if ok else "red",
+            fontsize=9,
+        )
+        ax.view_init(elev=20, azim=-60)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -43,8 +43,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import seed_everything, write_json
-from .loop import Trainer, shuffled_batches
+from .checkpoint import resume_checkpoint, seed_everything, write_json
+from .loop import Trainer, cosine_schedule, shuffled_batches
+from .model_spec import build_model_from_spec, model_spec
 
 MODELS = ("ico-vector", "ico-scalar")
 TARGETS = ("vorticity", "divergence", "streamfunction")
@@ -96,6 +97,17 @@ class WindsTaskConfig:
             raise ValueError(f"depth must lie in 0..level-1 = 0..{self.level - 1}")
         if min(self.epochs, self.width) < 1:
             raise ValueError("epochs and width must be >= 1")
+
+    def run_config(self) -> dict:
+        """The configuration stored in checkpoints (``data`` as an absolute path)."""
+        out = asdict(self)
+        if self.data is not None:
+            out["data"] = str(Path(self.data).resolve())
+        return out
+
+
+#: config keys a resumed run may change (``epochs`` is handled separately)
+RESUMABLE_KEYS = ("out_dir", "models", "quick", "resume", "progress", "device", "plots")
 
 
 @dataclass
@@ -180,11 +192,28 @@ def _rel_rmse(pred, target) -> float:
     return float(np.sqrt(((pred - target) ** 2).mean() / (target**2).mean()))
 
 
-def build_model(kind: str, cfg: WindsTaskConfig) -> torch.nn.Module:
-    from ..models import IcoUNet
+def winds_model_spec(kind: str, cfg: WindsTaskConfig, data: WindsData | None = None) -> dict:
+    """The model spec of ``kind``: an :class:`~gaugeconv.models.IcoUNet` reading the wind (east,
+    north) divided by ``wind_rms`` (an order-1 field for ``ico-vector``, two scalars for
+    ``ico-scalar``) and predicting the target divided by ``target_rms``."""
+    inputs = {"task": "winds", "target": cfg.target, "level": cfg.level}
+    if data is not None:
+        inputs.update(wind_rms=data.wind_rms, target_rms=data.target_rms)
+    pairs = [[0, 1]] if kind == "ico-vector" else []
+    return model_spec(
+        "IcoUNet",
+        inputs=inputs,
+        in_channels=2,
+        num_classes=1,
+        level=cfg.level,
+        width=cfg.width,
+        depth=cfg.depth,
+        vector_pairs=pairs,
+    )
 
-    pairs = [(0, 1)] if kind == "ico-vector" else []
-    return IcoUNet(2, 1, cfg.level, width=cfg.width, depth=cfg.depth, vector_pairs=pairs)
+
+def build_model(kind: str, cfg: WindsTaskConfig) -> torch.nn.Module:
+    return build_model_from_spec(winds_model_spec(kind, cfg))
 
 
 @torch.no_grad()
@@ -221,11 +250,29 @@ def rotation_metrics(model, data: WindsData, cfg: WindsTaskConfig, device) -> di
     }
 
 
-def train_one(kind: str, cfg: WindsTaskConfig, data: WindsData, out: Path, device):
+def train_one(
+    kind: str,
+    cfg: WindsTaskConfig,
+    data: WindsData,
+    out: Path,
+    device,
+    start_from: dict | None = None,
+):
     """Train one model (checkpoints, exact resume); returns (model, history)."""
     seed_everything(cfg.seed)
-    model = build_model(kind, cfg).to(device)
-    trainer = Trainer.adam_cosine(model, cfg.lr, cfg.epochs, out, device, cfg.progress)
+    spec = winds_model_spec(kind, cfg, data)
+    model = build_model_from_spec(spec).to(device)
+    trainer = Trainer.adam(
+        model,
+        device,
+        out / "checkpoint.pt",
+        schedule=cosine_schedule(cfg.lr),
+        task="winds",
+        model_spec=spec,
+        config=cfg.run_config(),
+        history_path=out / "history.json",
+        progress=cfg.progress,
+    )
 
     def batches(epoch):
         return shuffled_batches(len(data.x_train), cfg.batch_size, cfg.seed, epoch)
@@ -239,7 +286,7 @@ def train_one(kind: str, cfg: WindsTaskConfig, data: WindsData, out: Path, devic
         pred = predict(model, data.x_test, cfg.batch_size, device)
         return {"test_rel_rmse": _rel_rmse(pred, data.y_test)}
 
-    history = trainer.fit(cfg.epochs, batches, step, evaluate, resume=cfg.resume, desc=kind)
+    history = trainer.fit(cfg.epochs, batches, step, evaluate, start_from=start_from, desc=kind)
     return model, history
 
 
@@ -248,6 +295,16 @@ def run_winds_task(cfg: WindsTaskConfig) -> dict:
     (also written to ``<out_dir>/metrics.json``)."""
     device = torch.device(cfg.device)
     out = Path(cfg.out_dir)
+    starts = {  # checked before any data is made: a bad checkpoint fails fast
+        kind: resume_checkpoint(
+            out / kind / "checkpoint.pt",
+            resume=cfg.resume,
+            task="winds",
+            config=cfg.run_config(),
+            changeable=RESUMABLE_KEYS,
+        )
+        for kind in cfg.models
+    }
     t0 = time.perf_counter()
     data = load_winds_data(cfg)
     from ..ico.atlas import get_atlas
@@ -259,7 +316,7 @@ def run_winds_task(cfg: WindsTaskConfig) -> dict:
     results, histories, models = {}, {}, {}
     for kind in cfg.models:
         t1 = time.perf_counter()
-        model, history = train_one(kind, cfg, data, out / kind, device)
+        model, history = train_one(kind, cfg, data, out / kind, device, starts[kind])
         t2 = time.perf_counter()
         train_pred = predict(model, data.x_train, cfg.batch_size, device)
         test_pred = predict(model, data.x_test, cfg.batch_size, device)
