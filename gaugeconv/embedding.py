@@ -127,7 +127,8 @@ def embedding_misalignment(graph: Data) -> dict[str, torch.Tensor]:
     r = graph.edge_log[:, 0].to(dtype)
     theta = graph.edge_log[:, 1].to(dtype)
     d = (graph.pos[j] - graph.pos[i]).to(dtype)
-    length = d.norm(dim=1)
+    big = d.abs().amax(dim=1).clamp(min=torch.finfo(dtype).tiny)  # no overflow in |d|^2
+    length = big * (d / big[:, None]).norm(dim=1)
     keep = ((length > 0) & (r > 0)).to(dtype)
     d_hat = d * (keep / length.clamp(min=torch.finfo(dtype).tiny))[:, None]
     n = graph.num_nodes

@@ -71,9 +71,9 @@ def gauge_graph(
     elif isinstance(surface, Mesh):
         mesh = surface
     else:
-        raise TypeError(
-            "gauge_graph needs a gaugeconv.Mesh or a torch_geometric.data.Data with pos and face, "
-            f"got {type(surface).__name__}"
+        raise ValueError(
+            "gauge_graph expected a gaugeconv.Mesh or a torch_geometric.data.Data with pos and "
+            f"face, got {type(surface).__name__}"
         )
     geo = compute_gauge_geometry(mesh, k=k, radius=radius, angles=angles, cache_dir=cache_dir)
     fields = graph_tensors(geo.arrays(), dtype)

@@ -78,7 +78,7 @@ def test_gauge_graph_input_errors():
         gauge_graph(Data(pos=torch.randn(10, 3), face=torch.zeros(4, 3, dtype=torch.long)))
     with pytest.raises(ValueError, match="out of range"):
         gauge_graph(Data(pos=torch.randn(3, 3), face=torch.tensor([[0], [1], [7]])))
-    with pytest.raises(TypeError, match="Mesh or a torch_geometric"):
+    with pytest.raises(ValueError, match="Mesh or a torch_geometric"):
         gauge_graph(np.zeros((3, 3)))
 
 

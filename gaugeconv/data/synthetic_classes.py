@@ -31,7 +31,7 @@ Every sample then goes through, in this order:
 5. an optional random rigid **rotation** (``rotation="so3"``; default ``"none"``: the canonical
    orientation, as the task trains).
 
-Each sample is a gauge graph (DESIGN.md section 2) plus ``face`` and ``y`` (shape (1,), the class
+Each sample is a gauge graph (``docs/design.md``) plus ``face`` and ``y`` (shape (1,), the class
 index; a PyG batch stacks them to (B,)). Sample ``i`` of a split is class ``i % 8`` and depends only
 on ``(seed, split, i)``: datasets are deterministic and the train and test shapes are different
 draws.

@@ -160,7 +160,7 @@ def classification_model_spec(kind: str, n_classes: int, cfg: ClassificationConf
             "normalisation": "area 4 pi, centred",
         },
         in_channels=3,
-        num_classes=n_classes,
+        num_outputs=n_classes,
         in_order=in_order,
         width=cfg.width,
         order=order,
