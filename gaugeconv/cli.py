@@ -236,6 +236,7 @@ def _mesh_task_arguments(p: argparse.ArgumentParser) -> None:
         data="folder of a real data set (FAUST, Maron et al., MeshCNN human_seg)",
         out="runs/<task>",
         lr=MeshTaskConfig.lr,
+        batch_size=MeshTaskConfig.batch_size,
     )
     _model_argument(p)
 

@@ -58,8 +58,8 @@ class MeshTaskConfig:
     data: str | None = None
     quick: bool = False
     epochs: int | None = None
-    lr: float = 0.01
-    batch_size: int = 4
+    lr: float = 0.003  # one mesh per step: 4x the steps of batches of 4 (BENCHMARKS.md)
+    batch_size: int = 1
     width: int = 32
     order: int = 2
     n_blocks: int = 3
